@@ -1,0 +1,1 @@
+"""exchanges layer (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""risk layer (see DESIGN.md)."""

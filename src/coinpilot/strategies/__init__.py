@@ -1,0 +1,1 @@
+"""strategies layer (see DESIGN.md)."""

@@ -1,0 +1,181 @@
+"""The strategy contract: vectorised `prepare` over closed candles, a decision per bar.
+
+A strategy never trades. `prepare` computes, over a whole frame of *closed* candles, one row per
+candle with at least the columns in `SIGNAL_COLUMNS`; `decide(prepared, t)` turns row t into an
+`Intent` or None. The backtester may call `prepare` once over all history and then `decide` at
+every bar, and live trading calls it over a fixed look-back window at each candle close: both
+are the same only because `prepare` has no look-ahead, which `strategies.lookahead` checks.
+
+Signal columns (per row t, known at the close of candle t):
+    signal  int8     +1 enter long, −1 enter short, 0 nothing
+    exit    int8     +1 close a long, −1 close a short, 0 nothing
+    stop    float64  stop price for the signalled entry (NaN: none)
+    target  float64  take-profit price for the signalled entry (NaN: none)
+    score   float64  strength of the signal (strategy-defined scale, 0 when none)
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from coinpilot.domain.candles import TIME, close_ms
+from coinpilot.domain.enums import IntentAction, Side
+from coinpilot.domain.errors import LookAheadError, StrategyError
+from coinpilot.domain.intent import Intent
+from coinpilot.domain.timeframe import Timeframe
+
+SIGNAL_COLUMNS = ("signal", "exit", "stop", "target", "score")
+
+
+class StrategyParams(BaseModel):
+    """Base of every strategy's parameters. Unknown keys are errors (typos must not pass)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timeframe: str = "5m"
+    time_limit_bars: int | None = None
+
+
+@dataclass(frozen=True)
+class MarketData:
+    """Closed candles handed to a strategy.
+
+    `candles` is the primary timeframe; `informative` maps other timeframes ('1h', …) to their
+    own closed candles (raw, unaligned: align with `coinpilot.data.mtf.align_to`); `context`
+    maps other symbols (e.g. 'BTCUSDT') to candles of the primary timeframe; `funding` is the
+    funding-rate series if the market has one. `as_of` is the decision time: every candle given
+    must have closed by then, which the constructor enforces.
+    """
+
+    symbol: str
+    timeframe: Timeframe
+    candles: pd.DataFrame
+    informative: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    context: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    funding: pd.DataFrame | None = None
+    as_of: pd.Timestamp | None = None
+
+    def __post_init__(self) -> None:
+        if self.as_of is None:
+            return
+        limit = int(pd.Timestamp(self.as_of).value // 1_000_000)
+        frames: list[tuple[str, pd.DataFrame, Timeframe]] = [
+            (self.timeframe.name, self.candles, self.timeframe)
+        ]
+        frames += [(k, v, Timeframe.parse(k)) for k, v in self.informative.items()]
+        frames += [(k, v, self.timeframe) for k, v in self.context.items()]
+        for label, frame, tf in frames:
+            if len(frame) and int(close_ms(frame, tf)[-1]) > limit:
+                raise LookAheadError(
+                    f"{self.symbol}: candle {frame[TIME].iloc[-1]} of {label} is still open at "
+                    f"{self.as_of}; strategies only receive closed candles"
+                )
+
+
+class Strategy(ABC):
+    """Base class of all strategies. Subclasses set `name`, `Params` and implement `prepare`."""
+
+    name: ClassVar[str]
+    Params: ClassVar[type[StrategyParams]] = StrategyParams
+    description: ClassVar[str] = ""
+    #: other timeframes the strategy reads through MarketData.informative
+    informative_timeframes: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, params: StrategyParams | Mapping[str, Any] | None = None) -> None:
+        if params is None:
+            params = self.Params()
+        elif not isinstance(params, StrategyParams):
+            params = self.Params(**dict(params))
+        self.params = params
+
+    @property
+    def timeframe(self) -> Timeframe:
+        return Timeframe.parse(self.params.timeframe)
+
+    @property
+    def context_symbols(self) -> tuple[str, ...]:
+        """Other symbols whose candles the strategy reads (MarketData.context)."""
+        return ()
+
+    @property
+    def warmup_bars(self) -> int:
+        """Bars before the first possible decision; live trading keeps at least this many."""
+        return 0
+
+    @abstractmethod
+    def prepare(self, data: MarketData) -> pd.DataFrame:
+        """Vectorised indicators and signal columns, one row per candle of data.candles."""
+
+    def decide(self, prepared: pd.DataFrame, t: int, data: MarketData) -> Intent | None:
+        """The intent at the close of bar t (default: read the signal columns of row t)."""
+        exit_dir = int(prepared["exit"].iat[t])
+        sig = int(prepared["signal"].iat[t])
+        when = data.candles[TIME].iat[t] + self.timeframe.delta
+        price = float(data.candles["close"].iat[t])
+        if sig != 0:
+            stop = float(prepared["stop"].iat[t])
+            target = float(prepared["target"].iat[t])
+            return Intent(
+                strategy=self.name,
+                symbol=data.symbol,
+                action=IntentAction.ENTER,
+                side=Side.from_sign(sig),
+                time=when,
+                price=price,
+                stop=None if np.isnan(stop) else stop,
+                target=None if np.isnan(target) else target,
+                time_limit_bars=self.params.time_limit_bars,
+                reason=self.reason(prepared, t),
+                score=float(prepared["score"].iat[t]),
+            )
+        if exit_dir != 0:
+            return Intent(
+                strategy=self.name,
+                symbol=data.symbol,
+                action=IntentAction.EXIT,
+                side=Side.from_sign(exit_dir),
+                time=when,
+                price=price,
+                reason=self.reason(prepared, t),
+            )
+        return None
+
+    def reason(self, prepared: pd.DataFrame, t: int) -> str:
+        """Human-readable reason for the decision at bar t (override for detail)."""
+        return self.name
+
+
+def validate_prepared(strategy: Strategy, data: MarketData, prepared: pd.DataFrame) -> pd.DataFrame:
+    """Fence user code: check shape, columns and value domains of `prepare`'s output."""
+    if not isinstance(prepared, pd.DataFrame):
+        raise StrategyError(f"{strategy.name}.prepare returned {type(prepared).__name__}, not a DataFrame")
+    if len(prepared) != len(data.candles):
+        raise StrategyError(
+            f"{strategy.name}.prepare returned {len(prepared)} rows for {len(data.candles)} candles"
+        )
+    missing = [c for c in SIGNAL_COLUMNS if c not in prepared.columns]
+    if missing:
+        raise StrategyError(f"{strategy.name}.prepare is missing columns {missing}")
+    for col in ("signal", "exit"):
+        values = prepared[col].to_numpy()
+        if not np.isin(values, (-1, 0, 1)).all():
+            raise StrategyError(f"{strategy.name}.prepare: column {col!r} must hold -1, 0 or 1")
+    return prepared
+
+
+def empty_signals(n: int) -> dict[str, np.ndarray]:
+    """Fresh signal columns for n rows, to be filled by a strategy's prepare."""
+    return {
+        "signal": np.zeros(n, dtype=np.int8),
+        "exit": np.zeros(n, dtype=np.int8),
+        "stop": np.full(n, np.nan),
+        "target": np.full(n, np.nan),
+        "score": np.zeros(n),
+    }
