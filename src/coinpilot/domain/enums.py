@@ -55,3 +55,11 @@ class IntentAction(str, Enum):
 class EntryType(str, Enum):
     MARKET = "market"
     LIMIT = "limit"
+
+
+class LevelMode(str, Enum):
+    """How a stop/target offset is read: fraction of the fill, price distance, or level."""
+
+    PCT = "pct"
+    DIST = "dist"
+    PRICE = "price"

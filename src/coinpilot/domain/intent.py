@@ -8,7 +8,32 @@ from typing import Any
 
 import pandas as pd
 
-from coinpilot.domain.enums import EntryType, IntentAction, Side
+from coinpilot.domain.enums import EntryType, IntentAction, LevelMode, Side
+
+
+@dataclass(frozen=True, slots=True)
+class ExitLevel:
+    """A stop or take-profit placed relative to the entry *fill*, not the signal price.
+
+    Seeds compute brackets from the actual entry (C31, C41: "SL/TP from slipped entry"), so an
+    intent carries offsets: PCT is a fraction of the fill (level = fill × (1 ∓ value)), DIST an
+    absolute price distance such as ATR × multiple (level = fill ∓ value), PRICE an absolute
+    level. The formulas are written exactly as the reference strategies state them, so float
+    results match peers bit for bit.
+    """
+
+    mode: LevelMode
+    value: float
+
+    def price(self, fill: float, side: Side, *, is_stop: bool) -> float:
+        """The level for a position on `side` entered at `fill`."""
+        if self.mode is LevelMode.PRICE:
+            return self.value
+        # a long's stop sits below the fill and its target above; a short's the other way
+        below = (side is Side.LONG) == is_stop
+        if self.mode is LevelMode.PCT:
+            return fill * (1 - self.value) if below else fill * (1 + self.value)
+        return fill - self.value if below else fill + self.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,9 +42,10 @@ class Intent:
 
     Prices are float64 research values here; execution rounds them to the symbol's tick with
     the shared filters (domain.filters) before anything reaches an exchange.
+    `stop`/`target` are ExitLevels relative to the entry fill (see ExitLevel).
 
     - `time` is the close time of the candle the decision was made on (the decision time).
-    - `stop`/`target` are absolute price levels; None means "no such leg".
+    - `stop`/`target`: None means "no such leg".
     - `time_limit_bars` closes the position after that many bars of the strategy's timeframe.
     - `probability`/`reasoning` carry a model's or an LLM's output through risk gates to logs.
     """
@@ -30,8 +56,8 @@ class Intent:
     side: Side
     time: pd.Timestamp
     price: float  # reference price at decision (the signal candle's close)
-    stop: float | None = None
-    target: float | None = None
+    stop: ExitLevel | None = None
+    target: ExitLevel | None = None
     entry_type: EntryType = EntryType.MARKET
     limit_price: float | None = None
     time_limit_bars: int | None = None
@@ -43,7 +69,11 @@ class Intent:
 
     @property
     def reward_risk(self) -> float | None:
-        """|target − price| / |price − stop|, or None without both legs."""
-        if self.stop is None or self.target is None or self.price == self.stop:
+        """|target − entry| / |entry − stop| at the reference price, or None without both legs."""
+        if self.stop is None or self.target is None:
             return None
-        return abs(self.target - self.price) / abs(self.price - self.stop)
+        stop = self.stop.price(self.price, self.side, is_stop=True)
+        target = self.target.price(self.price, self.side, is_stop=False)
+        if stop == self.price:
+            return None
+        return abs(target - self.price) / abs(self.price - stop)

@@ -9,8 +9,9 @@ are the same only because `prepare` has no look-ahead, which `strategies.lookahe
 Signal columns (per row t, known at the close of candle t):
     signal  int8     +1 enter long, −1 enter short, 0 nothing
     exit    int8     +1 close a long, −1 close a short, 0 nothing
-    stop    float64  stop price for the signalled entry (NaN: none)
-    target  float64  take-profit price for the signalled entry (NaN: none)
+    stop    float64  stop offset for the signalled entry, read with `Strategy.level_mode`
+                     (fraction of the fill for PCT, price distance for DIST; NaN: none)
+    target  float64  take-profit offset, same reading (NaN: none)
     score   float64  strength of the signal (strategy-defined scale, 0 when none)
 """
 
@@ -26,9 +27,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from coinpilot.domain.candles import TIME, close_ms
-from coinpilot.domain.enums import IntentAction, Side
+from coinpilot.domain.enums import IntentAction, LevelMode, Side
 from coinpilot.domain.errors import LookAheadError, StrategyError
-from coinpilot.domain.intent import Intent
+from coinpilot.domain.intent import ExitLevel, Intent
 from coinpilot.domain.timeframe import Timeframe
 
 SIGNAL_COLUMNS = ("signal", "exit", "stop", "target", "score")
@@ -87,6 +88,8 @@ class Strategy(ABC):
     description: ClassVar[str] = ""
     #: other timeframes the strategy reads through MarketData.informative
     informative_timeframes: ClassVar[tuple[str, ...]] = ()
+    #: how the prepared `stop`/`target` offsets are read (see domain.intent.ExitLevel)
+    level_mode: ClassVar[LevelMode] = LevelMode.DIST
 
     def __init__(self, params: StrategyParams | Mapping[str, Any] | None = None) -> None:
         if params is None:
@@ -129,8 +132,8 @@ class Strategy(ABC):
                 side=Side.from_sign(sig),
                 time=when,
                 price=price,
-                stop=None if np.isnan(stop) else stop,
-                target=None if np.isnan(target) else target,
+                stop=None if np.isnan(stop) else ExitLevel(self.level_mode, stop),
+                target=None if np.isnan(target) else ExitLevel(self.level_mode, target),
                 time_limit_bars=self.params.time_limit_bars,
                 reason=self.reason(prepared, t),
                 score=float(prepared["score"].iat[t]),
