@@ -1,0 +1,1 @@
+"""Observability: structured logging (metrics and alerts join in later issues)."""
