@@ -1,0 +1,169 @@
+"""Orders, fills and the one order state machine shared by the simulator and live trading.
+
+The transition table is data: an illegal transition raises instead of silently corrupting
+state (STYLE: 'orders as explicit state machines'). UNKNOWN exists for live trading, where a
+timeout leaves the outcome open: such an order is reconciled, never treated as failed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from enum import Enum
+
+import pandas as pd
+
+from coinpilot.domain.enums import OrderSide
+from coinpilot.domain.errors import CoinpilotError
+
+
+class OrderType(str, Enum):
+    MARKET = "MARKET"
+    LIMIT = "LIMIT"
+    STOP_MARKET = "STOP_MARKET"
+    TAKE_PROFIT_MARKET = "TAKE_PROFIT_MARKET"
+    TAKE_PROFIT = "TAKE_PROFIT"  # take-profit limit: triggers, then rests as a limit order
+    TRAILING_STOP_MARKET = "TRAILING_STOP_MARKET"
+
+    @property
+    def is_trigger(self) -> bool:
+        return self in (
+            OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET, OrderType.TAKE_PROFIT,
+            OrderType.TRAILING_STOP_MARKET,
+        )
+
+
+class TimeInForce(str, Enum):
+    GTC = "GTC"
+    IOC = "IOC"
+    FOK = "FOK"
+    GTX = "GTX"  # post-only: rejected if it would take liquidity
+
+
+class PositionSide(str, Enum):
+    BOTH = "BOTH"  # one-way mode
+    LONG = "LONG"  # hedge mode legs
+    SHORT = "SHORT"
+
+
+class OrderStatus(str, Enum):
+    PENDING = "PENDING"  # written to the store, not yet acknowledged
+    NEW = "NEW"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    FILLED = "FILLED"
+    CANCELED = "CANCELED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+    UNKNOWN = "UNKNOWN"  # sent, outcome not known (timeout): must be reconciled
+
+    @property
+    def is_final(self) -> bool:
+        return self in (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED)
+
+
+_S = OrderStatus
+ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    _S.PENDING: frozenset({_S.NEW, _S.PARTIALLY_FILLED, _S.FILLED, _S.REJECTED, _S.EXPIRED, _S.CANCELED, _S.UNKNOWN}),
+    _S.UNKNOWN: frozenset({_S.NEW, _S.PARTIALLY_FILLED, _S.FILLED, _S.REJECTED, _S.EXPIRED, _S.CANCELED}),
+    _S.NEW: frozenset({_S.PARTIALLY_FILLED, _S.FILLED, _S.CANCELED, _S.EXPIRED}),
+    _S.PARTIALLY_FILLED: frozenset({_S.PARTIALLY_FILLED, _S.FILLED, _S.CANCELED, _S.EXPIRED}),
+    _S.FILLED: frozenset(),
+    _S.CANCELED: frozenset(),
+    _S.REJECTED: frozenset(),
+    _S.EXPIRED: frozenset(),
+}
+
+
+class IllegalTransition(CoinpilotError):
+    """An order update contradicts the order's state (e.g. a fill after cancel). Reconcile."""
+
+
+def check_transition(current: OrderStatus, new: OrderStatus) -> None:
+    if new is current and not current.is_final and current is not OrderStatus.PARTIALLY_FILLED:
+        return  # idempotent re-delivery of the same state
+    if new not in ORDER_TRANSITIONS[current]:
+        raise IllegalTransition(f"order cannot go from {current.value} to {new.value}")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """What is sent to an exchange. Prices/quantities already rounded by the symbol filters."""
+
+    client_order_id: str
+    symbol: str
+    side: OrderSide
+    type: OrderType
+    qty: Decimal | None  # None only with close_position
+    price: Decimal | None = None
+    stop_price: Decimal | None = None
+    time_in_force: TimeInForce = TimeInForce.GTC
+    reduce_only: bool = False
+    close_position: bool = False
+    position_side: PositionSide = PositionSide.BOTH
+    callback_rate: Decimal | None = None  # trailing stop, percent
+    tag: str = ""  # role: entry, sl, tp, exit, ...
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    trade_id: str
+    client_order_id: str
+    symbol: str
+    side: OrderSide
+    price: Decimal
+    qty: Decimal
+    fee: Decimal
+    fee_asset: str
+    is_maker: bool
+    time: pd.Timestamp
+    realized_pnl: Decimal = Decimal(0)
+    position_side: PositionSide = PositionSide.BOTH
+
+
+@dataclass(slots=True)
+class Order:
+    """An order's current state; mutate only through `apply`."""
+
+    request: OrderRequest
+    status: OrderStatus = OrderStatus.PENDING
+    filled_qty: Decimal = Decimal(0)
+    avg_price: Decimal = Decimal(0)
+    exchange_order_id: str | None = None
+    created_at: pd.Timestamp | None = None
+    updated_at: pd.Timestamp | None = None
+    reject_reason: str = ""
+    reject_code: int | None = None
+    fills: list[Fill] = field(default_factory=list)
+
+    @property
+    def client_order_id(self) -> str:
+        return self.request.client_order_id
+
+    @property
+    def symbol(self) -> str:
+        return self.request.symbol
+
+    def apply(self, status: OrderStatus, when: pd.Timestamp, fill: Fill | None = None) -> None:
+        check_transition(self.status, status)
+        if fill is not None:
+            if any(f.trade_id == fill.trade_id for f in self.fills):
+                return  # duplicate delivery of the same fill: already counted
+            total = self.filled_qty + fill.qty
+            self.avg_price = (self.avg_price * self.filled_qty + fill.price * fill.qty) / total
+            self.filled_qty = total
+            self.fills.append(fill)
+        self.status = status
+        self.updated_at = when
+
+    def snapshot(self) -> Order:
+        return replace(self, fills=list(self.fills))
+
+
+def client_order_id(run_id: str, symbol: str, seq: int, role: str) -> str:
+    """Deterministic id, so a retried or replayed submission can never create a second order.
+
+    Binance allows 1-36 chars of [.A-Z:/a-z0-9_-]; a hash keeps long run ids within that.
+    """
+    digest = hashlib.blake2s(f"{run_id}|{symbol}|{seq}|{role}".encode(), digest_size=8).hexdigest()
+    return f"cp{digest}{role[:4]}{seq % 100000:05d}"[:36]
