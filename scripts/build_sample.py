@@ -1,46 +1,57 @@
 """Rebuild the bundled sample in sample/ from ../shared/data (run from the repo root).
 
-The sample is a byte-faithful slice: rows are selected by date, never edited. See
-sample/PROVENANCE.md for sources.
+The sample is a faithful slice: rows are selected by date, never edited. Each source file goes
+through the same importer as `coinpilot data import`, and the build stops if the importer had
+to fix anything (sort, de-duplicate, drop an open candle, round a funding time), because then
+the slice would no longer be the source rows. See sample/PROVENANCE.md.
+
+    uv run python scripts/build_sample.py [--out DIR]
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 import pandas as pd
 
+from coinpilot.data.importers import load_file
+from coinpilot.data.report import Severity
+from coinpilot.data.store import CandleStore
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 OUT = Path(__file__).resolve().parents[1] / "sample"
 SYMBOLS = ("BTC", "ETH", "SOL", "XRP", "BNB", "DOGE")
 START, END = pd.Timestamp("2025-01-01", tz="UTC"), pd.Timestamp("2025-04-01", tz="UTC")
+FILES = ("5m-futures", "1h-futures", "1h-mark", "1h-funding_rate")
 
 
 def _slice(frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame.rename(columns={"date": "open_time"})
-    frame["open_time"] = frame["open_time"].astype("datetime64[ms, UTC]")
-    keep = (frame["open_time"] >= START) & (frame["open_time"] < END)
+    time_col = frame.columns[0]
+    keep = (frame[time_col] >= START) & (frame[time_col] < END)
     return frame.loc[keep].reset_index(drop=True)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT, help="sample root to write (default: sample/)")
+    args = parser.parse_args(argv)
     src = SHARED / "binance_um_futures" / "marketlab"
     if not src.exists():
         print(f"shared data not found at {src}", file=sys.stderr)
         return 1
+    store = CandleStore(args.out)
     for sym in SYMBOLS:
-        dest = OUT / "binance" / "futures" / f"{sym}USDT"
-        dest.mkdir(parents=True, exist_ok=True)
-        for tf in ("5m", "1h"):
-            frame = _slice(pd.read_feather(src / f"{sym}_USDT_USDT-{tf}-futures.feather"))
-            frame.to_parquet(dest / f"{tf}.parquet", index=False, compression="zstd")
-        mark = _slice(pd.read_feather(src / f"{sym}_USDT_USDT-1h-mark.feather"))
-        mark.to_parquet(dest / "mark-1h.parquet", index=False, compression="zstd")
-        fund = _slice(pd.read_feather(src / f"{sym}_USDT_USDT-1h-funding_rate.feather"))
-        fund = pd.DataFrame({"funding_time": fund["open_time"], "rate": fund["open"]})
-        fund.to_parquet(dest / "funding.parquet", index=False, compression="zstd")
-    print(f"sample written to {OUT}")
+        for suffix in FILES:
+            path = src / f"{sym}_USDT_USDT-{suffix}.feather"
+            for series in load_file(path):
+                edited = [i.code for i in series.report.issues if i.severity is Severity.FIXED]
+                if edited:
+                    print(f"{path}: the importer changed rows ({edited}); refusing to build", file=sys.stderr)
+                    return 1
+                store.save(series.key, _slice(series.frame))
+    print(f"sample written to {args.out}")
     return 0
 
 

@@ -4,18 +4,85 @@ Layout under the store root:
     {venue}/{market}/{SYMBOL}/{timeframe}.parquet   candles (domain.candles contract)
     {venue}/{market}/{SYMBOL}/mark-{timeframe}.parquet   mark-price candles
     {venue}/{market}/{SYMBOL}/funding.parquet   columns funding_time (datetime64[ms, UTC]), rate
+    {venue}/{market}/{SYMBOL}/oi-{period}.parquet   columns time (datetime64[ms, UTC]),
+        open_interest (base units, NaN when the source lacks it), open_interest_value
+
+Writes go through `upsert`, which validates first: the store only ever holds sorted, unique,
+closed candles (an open candle written once would never be corrected, SPEC F01).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from coinpilot.data.gaps import gap_ranges_of
+from coinpilot.data.merge import MergeStats, merge_series
+from coinpilot.data.report import Kind, SeriesReport, TimeRange
+from coinpilot.data.validate import validate_candles
+from coinpilot.data.validate_aux import validate_funding, validate_open_interest
 from coinpilot.domain.candles import SeriesKey
 from coinpilot.domain.errors import DataNotFoundError
+from coinpilot.domain.timeframe import Timeframe
 
 FUNDING = "funding"
+
+
+def store_name(kind: Kind, timeframe: Timeframe | None) -> str:
+    """The `timeframe` part of a SeriesKey: '5m', 'mark-1h', 'funding', 'oi-4h'."""
+    if kind is Kind.FUNDING:
+        return FUNDING
+    if timeframe is None:
+        raise ValueError(f"a {kind.value} series needs a timeframe")
+    prefix = {Kind.MARK: "mark-", Kind.OPEN_INTEREST: "oi-"}.get(kind, "")
+    return f"{prefix}{timeframe.name}"
+
+
+def parse_store_name(name: str) -> tuple[Kind, Timeframe | None]:
+    """Inverse of `store_name`: what a key's `timeframe` part says the series holds."""
+    if name == FUNDING:
+        return Kind.FUNDING, None
+    for prefix, kind in (("mark-", Kind.MARK), ("oi-", Kind.OPEN_INTEREST)):
+        if name.startswith(prefix):
+            return kind, Timeframe.parse(name.removeprefix(prefix))
+    return Kind.CANDLES, Timeframe.parse(name)
+
+
+def time_column(kind: Kind) -> str:
+    return {Kind.FUNDING: "funding_time", Kind.OPEN_INTEREST: "time"}.get(kind, "open_time")
+
+
+def validate_for(
+    key: SeriesKey, frame: pd.DataFrame, *, source: str, as_of: pd.Timestamp | str | None = None
+) -> tuple[pd.DataFrame, SeriesReport]:
+    """Validate `frame` with the checks its key's kind calls for."""
+    kind, tf = parse_store_name(key.timeframe)
+    if kind is Kind.FUNDING:
+        return validate_funding(frame, source=source, key=key, as_of=as_of)
+    if kind is Kind.OPEN_INTEREST:
+        return validate_open_interest(frame, tf, source=source, key=key, as_of=as_of)
+    assert tf is not None
+    return validate_candles(frame, tf, source=source, kind=kind, key=key, as_of=as_of)
+
+
+@dataclass
+class UpsertResult:
+    key: SeriesKey
+    path: Path
+    stats: MergeStats
+    report: SeriesReport
+    written: bool
+
+
+@dataclass
+class SeriesSummary:
+    key: SeriesKey
+    rows: int
+    first: pd.Timestamp | None
+    last: pd.Timestamp | None
+    gaps: list[TimeRange] = field(default_factory=list)
 
 
 class CandleStore:
@@ -47,11 +114,11 @@ class CandleStore:
                 f"no stored data for {key} (looked for {file}); import it with `coinpilot data import`"
             )
         frame = pd.read_parquet(file)
-        time_col = "funding_time" if key.timeframe == FUNDING else "open_time"
+        time_col = time_column(parse_store_name(key.timeframe)[0])
         if start is not None:
-            frame = frame.loc[frame[time_col] >= pd.Timestamp(start, tz="UTC") if pd.Timestamp(start).tzinfo is None else frame[time_col] >= pd.Timestamp(start)]
+            frame = frame.loc[frame[time_col] >= _utc(start)]
         if end is not None:
-            frame = frame.loc[frame[time_col] < pd.Timestamp(end, tz="UTC") if pd.Timestamp(end).tzinfo is None else frame[time_col] < pd.Timestamp(end)]
+            frame = frame.loc[frame[time_col] < _utc(end)]
         return frame.reset_index(drop=True)
 
     def save(self, key: SeriesKey, frame: pd.DataFrame) -> Path:
@@ -61,6 +128,40 @@ class CandleStore:
         frame.to_parquet(tmp, index=False, compression="zstd")
         tmp.replace(file)  # atomic: a crash never leaves a half-written series
         return file
+
+    def upsert(
+        self, key: SeriesKey, frame: pd.DataFrame, *, as_of: pd.Timestamp | str | None = None
+    ) -> UpsertResult:
+        """Validate `frame` and merge it into the stored series (see data.merge for the rules).
+
+        Raises DataError on unusable rows. Candles still open at `as_of` (default: now) are
+        dropped, never stored. Nothing is written when the merge changes nothing.
+        """
+        when = pd.Timestamp.now(tz="UTC") if as_of is None else as_of
+        clean, report = validate_for(key, frame, source=f"upsert into {key}", as_of=when)
+        report.raise_if_fatal()
+        file = self.path(key)
+        stored = self.load(key) if file.exists() else None
+        kind, _ = parse_store_name(key.timeframe)
+        merged, stats = merge_series(stored, clean, time_column(kind))
+        if stats.changed or stored is None:
+            self.save(key, merged)
+        return UpsertResult(key, file, stats, report, stats.changed or stored is None)
+
+    def summary(self, key: SeriesKey) -> SeriesSummary:
+        """Rows, span and gaps of one stored series (gaps against its timeframe grid)."""
+        frame = self.load(key)
+        kind, tf = parse_store_name(key.timeframe)
+        col = time_column(kind)
+        if not len(frame):
+            return SeriesSummary(key, 0, None, None)
+        gaps = gap_ranges_of(frame, col, tf.ms) if tf is not None else []
+        return SeriesSummary(key, len(frame), frame[col].iloc[0], frame[col].iloc[-1], gaps)
+
+
+def _utc(value: pd.Timestamp | str) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def sample_root() -> Path:

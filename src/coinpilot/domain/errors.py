@@ -71,3 +71,10 @@ class NotionalTooSmall(OrderRejected):
 
 class LeverageError(CoinpilotError):
     """Requested leverage is above what the leverage tier allows for that notional."""
+
+
+class NonFiniteValueError(CoinpilotError, ValueError):
+    """A price, quantity or amount is NaN, infinite or not a number at all.
+
+    The calculation that produced it is broken upstream; skip that decision, never round it.
+    """

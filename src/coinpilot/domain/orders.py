@@ -102,6 +102,7 @@ class OrderRequest:
     close_position: bool = False
     position_side: PositionSide = PositionSide.BOTH
     callback_rate: Decimal | None = None  # trailing stop, percent
+    quote_qty: Decimal | None = None  # market orders sized in quote currency (qty from the fill price)
     tag: str = ""  # role: entry, sl, tp, exit, ...
 
 

@@ -73,9 +73,7 @@ def trades_frame(trades: list[Trade]) -> pd.DataFrame:
     """Trades as a DataFrame with float64 money columns (for metrics and reports)."""
     if not trades:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in TRADE_COLUMNS})
-    frame = pd.DataFrame([{c: getattr(t, c) for c in TRADE_COLUMNS} for t in trades])
-    frame["side"] = frame["side"].map(lambda s: s.value)
-    frame["exit_reason"] = frame["exit_reason"].map(lambda r: r.value)
+    frame = pd.DataFrame([t.as_row() for t in trades], columns=list(TRADE_COLUMNS))
     for col in ("entry_price", "exit_price", "qty", "gross_pnl", "fees", "funding", "net_pnl"):
         frame[col] = frame[col].astype("float64")
     return frame

@@ -1,1 +1,8 @@
-"""store layer (see DESIGN.md)."""
+"""store layer (see DESIGN.md): SQLAlchemy models, Alembic migrations, engine and sessions.
+
+Repositories (typed read/write helpers per table) build on `session_scope` in the engine issue.
+"""
+
+from coinpilot.store.engine import create_engine_from_url, session_factory, session_scope
+
+__all__ = ["create_engine_from_url", "session_factory", "session_scope"]

@@ -1,0 +1,212 @@
+"""`coinpilot data ...`: import market-data files into the store, check them, list the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+
+from coinpilot.data.check import CheckResult, check_paths
+from coinpilot.data.consistency import TimeframeComparison
+from coinpilot.data.importers import iter_data_files, load_file
+from coinpilot.data.report import SeriesReport, Severity
+from coinpilot.data.store import CandleStore, sample_root
+from coinpilot.domain.errors import DataError
+
+app = typer.Typer(
+    help="Market data: import files into the candle store, check files or the store, list stored series.",
+    no_args_is_help=True,
+)
+
+_STYLE = {Severity.FATAL: "bold red", Severity.WARNING: "yellow", Severity.FIXED: "cyan", Severity.INFO: "blue"}
+_SHOWN = 6
+
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option("--store", help="Store root (default: data_dir from the coinpilot config)."),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", help="UTC time the data is judged at: candles closing later are open (default: now)."),
+]
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _default_store() -> Path:
+    try:
+        from coinpilot.config import load_settings
+    except ImportError:  # config layer absent in this checkout: keep the documented default
+        return Path("data")
+    return load_settings().data_dir
+
+
+def _as_of(text: str | None) -> pd.Timestamp:
+    if text is None:
+        return pd.Timestamp.now(tz="UTC")
+    try:
+        ts = pd.Timestamp(text)
+    except ValueError:
+        raise typer.BadParameter(f"not a time: {text!r} (use e.g. 2026-03-19T19:49)") from None
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _t(ts: pd.Timestamp | None) -> str:
+    return "-" if ts is None else ts.strftime("%Y-%m-%d %H:%M")
+
+
+def _rel(path: Path, roots: list[Path]) -> str:
+    for root in roots:
+        if root.is_dir() and path.is_relative_to(root):
+            return str(path.relative_to(root))
+    return str(path)
+
+
+def _issue_lines(report: SeriesReport) -> list[str]:
+    lines = []
+    for issue in report.issues:
+        style = _STYLE[issue.severity]
+        where = ", ".join(str(r) for r in issue.ranges[:_SHOWN]) or ", ".join(_t(t) for t in issue.times[:_SHOWN])
+        more = len(issue.ranges) - _SHOWN if issue.ranges else issue.count - len(issue.times)
+        tail = f" (+{more} more)" if more > 0 and where else ""
+        # fatal messages already name the first offending rows
+        body = issue.message if issue.severity is Severity.FATAL or not where else f"{issue.message}: {where}{tail}"
+        lines.append(f"    [{style}]{issue.severity.value:<7}[/] {issue.code}: {body}")
+    return lines
+
+
+def _print_reports(console: Console, result: CheckResult, roots: list[Path]) -> None:
+    for entry in result.files:
+        name = _rel(entry.path, roots)
+        if entry.error:
+            console.print(f"[bold red]FAIL[/] {name}\n    [bold red]fatal  [/] {entry.error}")
+            continue
+        for item in entry.series:
+            r = item.report
+            mark = "[green]ok  [/]" if r.ok else "[bold red]FAIL[/]"
+            console.print(f"{mark} {name}  {item.key}  {r.rows:,} rows  {_t(r.first)} → {_t(r.last)}")
+            for line in _issue_lines(r):
+                console.print(line)
+
+
+def _print_comparison(console: Console, c: TimeframeComparison, roots: list[Path]) -> None:
+    head = f"{_rel(Path(c.higher_label), roots)} vs {_rel(Path(c.lower_label), roots)} resampled"
+    console.print(f"[yellow]{head}[/]: {len(c.mismatches)} of {c.compared} {c.higher_tf} bars disagree")
+    for m in c.mismatches[:_SHOWN]:
+        diffs = ", ".join(f"{d.field} {d.stored:g} vs {d.resampled:g} ({d.rel:.2e})" for d in m.diffs)
+        console.print(f"    {_t(m.open_time)}  {diffs}")
+    if len(c.mismatches) > _SHOWN:
+        console.print(f"    (+{len(c.mismatches) - _SHOWN} more bars)")
+    if c.uncomparable:
+        shown = ", ".join(str(r) for r in c.uncomparable[:_SHOWN])
+        console.print(f"    cannot compare (incomplete {c.lower_tf} buckets): {shown}")
+
+
+@app.command("check")
+def check(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or directories (recursive). Default: the bundled sample.")] = None,
+    store: Annotated[Path | None, typer.Option("--store", help="Also check every series in this store root.")] = None,
+    as_of: AsOfOpt = None,
+    cross_source: Annotated[bool, typer.Option("--cross-source", help="Also compare timeframes across different source folders.")] = False,
+) -> None:
+    """Validate data files and cross-check timeframes; exit code 1 if any file is unusable.
+
+    Reports per series: rows, time range, gaps (never filled), flat zero-volume runs
+    (maintenance), OHLC violations, duplicates, the still-open last candle; then the
+    higher-timeframe bars that disagree with the lower timeframe resampled.
+    """
+    roots = list(paths or [])
+    if store is not None:
+        roots.append(store)
+    if not roots:
+        roots = [sample_root()]
+    console = _console()
+    result = check_paths(roots, as_of=_as_of(as_of), cross_source=cross_source)
+    _print_reports(console, result, roots)
+    for path, why in result.skipped:
+        console.print(f"[dim]skip {_rel(path, roots)}: {why}[/]")
+    disagreeing = [c for c in result.comparisons if c.mismatches or c.uncomparable]
+    console.print(
+        f"\n[bold]cross-timeframe[/]: {len(result.comparisons)} pair(s) compared, "
+        f"{len(result.comparisons) - len(disagreeing)} agree"
+    )
+    for c in disagreeing:
+        _print_comparison(console, c, roots)
+    n_series = len(result.reports)
+    verdict = "[bold red]FATAL problems found[/]" if result.fatal else "[green]no fatal problems[/]"
+    console.print(
+        f"\nchecked {len(result.files)} file(s), {n_series} series, skipped {len(result.skipped)} "
+        f"in {result.seconds:.1f} s: {verdict}"
+    )
+    if result.fatal:
+        raise typer.Exit(code=1)
+
+
+@app.command("import")
+def import_(
+    paths: Annotated[list[Path], typer.Argument(help="Files or directories to import (recursive).")],
+    store: StoreOpt = None,
+    symbol: Annotated[str | None, typer.Option("--symbol", help="Override the symbol inferred from the path, e.g. BTCUSDT.")] = None,
+    timeframe: Annotated[str | None, typer.Option("--timeframe", help="Override the timeframe, e.g. 5m.")] = None,
+    venue: Annotated[str | None, typer.Option("--venue", help="Override the venue: binance or upbit.")] = None,
+    market: Annotated[str | None, typer.Option("--market", help="Override the market: futures or spot.")] = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Import files into the store: auto-detect the format, validate, upsert (idempotent).
+
+    Unusable files are reported and skipped (exit code 1); candles still open at --as-of and
+    the open last row of REST snapshots are never stored.
+    """
+    root = store or _default_store()
+    candle_store = CandleStore(root)
+    console = _console()
+    when = _as_of(as_of)
+    files, skipped = iter_data_files(paths)
+    failed = 0
+    for path in files:
+        try:
+            series = load_file(path, symbol=symbol, timeframe=timeframe, venue=venue, market=market, as_of=when)
+            for item in series:
+                done = candle_store.upsert(item.key, item.frame, as_of=when)
+                s = done.stats
+                console.print(
+                    f"[green]ok[/] {path} → {item.key}: {item.report.rows:,} rows read, {s.appended:,} appended, "
+                    f"{len(s.replaced):,} replaced, {s.unchanged:,} unchanged ({s.rows:,} stored)"
+                )
+                for line in _issue_lines(item.report):
+                    console.print(line)
+        except DataError as exc:
+            failed += 1
+            where = "" if str(path) in str(exc) else f"{path}: "
+            console.print(f"[bold red]FAIL[/] {where}{exc}")
+    for path, why in skipped:
+        console.print(f"[dim]skip {path}: {why}[/]")
+    console.print(f"\nimported {len(files) - failed} of {len(files)} file(s) into {root}")
+    if failed:
+        raise typer.Exit(code=1)
+
+
+@app.command("info")
+def info(store: StoreOpt = None) -> None:
+    """List stored series: key, first and last time, rows, gaps."""
+    root = store or _default_store()
+    candle_store = CandleStore(root)
+    keys = candle_store.keys()
+    console = _console()
+    if not keys:
+        console.print(f"no series stored under {root} (import some with `coinpilot data import`)")
+        return
+    console.print(f"[bold]series in {root}[/]")
+    width = max(len(str(k)) for k in keys)
+    for key in keys:
+        s = candle_store.summary(key)
+        missing = sum(g.bars for g in s.gaps)
+        gaps = f"{len(s.gaps)} gap(s), {missing} missing bar(s)" if s.gaps else "no gaps"
+        console.print(f"{key!s:<{width}}  {_t(s.first)} → {_t(s.last)}  {s.rows:>10,} rows  {gaps}")
+        if s.gaps:
+            console.print("    " + ", ".join(str(g) for g in s.gaps[:_SHOWN]))

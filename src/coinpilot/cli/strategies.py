@@ -1,0 +1,145 @@
+"""`coinpilot strategies ...` and `coinpilot check-lookahead`: what strategies exist, and whether
+one of them peeks at the future.
+
+`check_lookahead_cmd` is a standalone function that the root app mounts as
+`coinpilot check-lookahead STRATEGY`. Exit codes: 0 clean, 1 look-ahead found; bad input raises a
+CoinpilotError, which the root app prints and turns into exit code 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from coinpilot.data.store import CandleStore, sample_root
+from coinpilot.strategies import BUILTIN_STRATEGIES, get, names
+from coinpilot.strategies.base import Strategy
+from coinpilot.strategies.loader import load_strategy_module, resolve_strategy
+from coinpilot.strategies.lookahead import DEFAULT_CUTS, LookAheadReport, check_lookahead
+from coinpilot.strategies.marketdata import market_data_for
+from coinpilot.strategies.registry import instantiate
+
+app = typer.Typer(help="Strategies: built-ins and user modules, their parameters and defaults.", no_args_is_help=True)
+
+ModuleDirOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--module-dir", help="Directory of user strategy modules (<dir>/<name>.py); repeatable."),
+]
+StoreOpt = Annotated[Path | None, typer.Option("--store", help="Candle store root (default: the bundled sample).")]
+ParamOpt = Annotated[
+    list[str] | None,
+    typer.Option("--param", "-p", help="Strategy parameter as key=value (YAML value); repeatable."),
+]
+
+
+def _console() -> Console:
+    return Console(highlight=False)
+
+
+def parse_params(pairs: list[str] | None) -> dict[str, Any]:
+    """`key=value` strings into a dict; values are read as YAML (0.5, true, [BTCUSDT])."""
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"parameter {pair!r} is not key=value (e.g. -p adx_threshold=20)")
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise typer.BadParameter(f"parameter {key!r}: cannot read value {value!r}") from None
+    return out
+
+
+def _user_strategies(dirs: list[Path] | None) -> list[type[Strategy]]:
+    found = []
+    for d in dirs or []:
+        for file in sorted(Path(d).glob("*.py")):
+            if not file.name.startswith("_"):
+                found.append(load_strategy_module(file))
+    return found
+
+
+def _params_text(cls: type[Strategy]) -> str:
+    parts = []
+    for key, info in cls.Params.model_fields.items():
+        default = info.get_default(call_default_factory=True)
+        parts.append(f"{key}={default!r}" if not isinstance(default, str) else f"{key}={default}")
+    return ", ".join(parts)
+
+
+@app.command("list")
+def list_cmd(module_dir: ModuleDirOpt = None) -> None:
+    """List strategies: name, timeframe, data needs, description and parameters with defaults."""
+    user = {c.name for c in _user_strategies(module_dir)}
+    console = _console()
+    shown = [n for n in names() if n in BUILTIN_STRATEGIES or n in user]
+    for name in shown:
+        cls = get(name)
+        default = instantiate(cls)
+        reads = ", ".join([default.timeframe.name, *cls.informative_timeframes])
+        origin = "" if name in BUILTIN_STRATEGIES else " [yellow](user module)[/]"
+        console.print(
+            f"[bold cyan]{name}[/]{origin}  timeframe {default.timeframe.name} · "
+            f"{cls.level_mode.value.upper()} levels · reads {reads} candles"
+        )
+        console.print(f"  {cls.description}", soft_wrap=True)
+        console.print(f"  [dim]parameters:[/] {_params_text(cls)}\n", soft_wrap=True)
+    console.print(f"{len(shown)} strategies; `coinpilot signals --strategies NAME` runs one on the sample")
+
+
+def check_lookahead_cmd(
+    strategy: Annotated[str, typer.Argument(help="Strategy name (built-in or user module).")],
+    symbol: Annotated[str, typer.Option("--symbol", "-s", help="Symbol to check on.")] = "BTCUSDT",
+    timeframe: Annotated[str | None, typer.Option("--timeframe", "-t", help="Override the strategy timeframe.")] = None,
+    store: StoreOpt = None,
+    module_dir: ModuleDirOpt = None,
+    param: ParamOpt = None,
+    cuts: Annotated[int, typer.Option("--cuts", help="Number of cut points to test.")] = DEFAULT_CUTS,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the random cut points.")] = 0,
+    start: Annotated[str | None, typer.Option("--start", help="First candle (UTC) to load.")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Load candles before this time (UTC).")] = None,
+    venue: Annotated[str, typer.Option("--venue")] = "binance",
+    market: Annotated[str, typer.Option("--market")] = "futures",
+) -> None:
+    """Run a strategy on data cut at many bars and compare with the full run; exit 1 on any leak."""
+    cls = resolve_strategy(strategy, module_dir or [])
+    params = parse_params(param)
+    if timeframe is not None:
+        params["timeframe"] = timeframe
+    instance = instantiate(cls, params)
+    candle_store = CandleStore(store if store is not None else sample_root())
+    data = market_data_for(instance, candle_store, symbol, venue=venue, market=market, start=start, end=end)
+    report = check_lookahead(instance, data, cuts, seed=seed)
+    print_report(report, len(data.candles), _console())
+    if not report.ok:
+        raise typer.Exit(code=1)
+
+
+def print_report(report: LookAheadReport, bars: int, console: Console) -> None:
+    """Verdict, what was compared, and the first difference of every failing cut."""
+    console.print(
+        f"[bold]{report.strategy}[/] on {report.symbol}: {bars} bars, {len(report.cuts)} cut points, "
+        f"{len(report.columns)} columns compared ({', '.join(report.columns[:8])}"
+        f"{', …' if len(report.columns) > 8 else ''})"
+    )
+    if report.ok:
+        console.print("[bold green]no look-ahead found[/]: every column and decision at every cut equals the full run")
+        return
+    table = Table(title="[bold red]LOOK-AHEAD[/]: values that change when the future is removed")
+    for col in ("cut", "first bad bar", "bar time (UTC)", "column", "full data", "data up to cut"):
+        table.add_column(col, overflow="fold")
+    for issue in sorted(report.issues, key=lambda i: (i.bar, i.cut)):
+        when = "-" if issue.time is None else issue.time.strftime("%Y-%m-%d %H:%M")
+        table.add_row(str(issue.cut), str(issue.bar), when, issue.column, _short(issue.full), _short(issue.truncated))
+    console.print(table)
+    console.print(f"[bold red]{len(report.issues)} of {len(report.cuts)} cuts differ[/]; first: {report.first}")
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,253 @@
+"""Backtest runner: one strategy over many symbols through the real engine components.
+
+Data → strategy.prepare (vectorised, once) → SimLoop driving Bot / RiskManager / OrderManager /
+SimExchange → trades, equity (with unrealised PnL), funding ledger, rejections → BacktestResult.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from coinpilot.data.store import CandleStore
+from coinpilot.domain.errors import ConfigError, DataError
+from coinpilot.domain.filters import SymbolFilters
+from coinpilot.domain.leverage import LeverageTiers
+from coinpilot.domain.trade import ExitReason, Trade
+from coinpilot.engine import bus as ch
+from coinpilot.engine.bot import Bot
+from coinpilot.engine.bus import EventBus
+from coinpilot.engine.context import AccountViewer
+from coinpilot.engine.equity import equity_curve
+from coinpilot.engine.loop import SimLoop
+from coinpilot.engine.results import BacktestResult, build_result, make_run_id
+from coinpilot.exchanges.base import FundingEvent
+from coinpilot.exchanges.sim.config import SimConfig
+from coinpilot.exchanges.sim.exchange import SimExchange, dec
+from coinpilot.exchanges.sim.market import SimMarket
+from coinpilot.exchanges.sim.rules import OrderRules
+from coinpilot.execution.config import ExecutionConfig
+from coinpilot.execution.order_manager import OrderManager
+from coinpilot.risk.config import RiskConfig
+from coinpilot.risk.manager import RiskManager
+from coinpilot.risk.types import Rejection
+from coinpilot.strategies import registry
+from coinpilot.strategies.base import MarketData, Strategy, validate_prepared
+from coinpilot.strategies.marketdata import market_data_for
+
+
+class BacktestConfig(BaseModel):
+    """Everything a run depends on; stored with the results so a run can be repeated."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    strategy: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    symbol_params: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    symbols: list[str]
+    venue: str = "binance"
+    market: Literal["futures", "spot"] = "futures"
+    start: str | None = None
+    end: str | None = None
+    leverage: int = Field(1, ge=1, le=125)
+    sim: SimConfig = Field(default_factory=SimConfig)
+    execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
+    risk: RiskConfig = Field(default_factory=RiskConfig)
+    clock: Literal["sparse", "dense"] = "sparse"
+    end_of_data: Literal["last_open", "last_close"] = "last_close"
+    size_at_fill: bool = False
+
+
+@dataclass
+class _Collect:
+    trades: list[Trade] = field(default_factory=list)
+    rejections: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _exchange_rules(cfg: BacktestConfig) -> tuple[dict[str, SymbolFilters], dict[str, LeverageTiers]]:
+    if not cfg.sim.apply_filters:
+        return {}, {}
+    if cfg.venue == "binance" and cfg.market == "futures":
+        from coinpilot.exchanges.binance.rules import bundled_catalog, leverage_tiers
+
+        catalog = bundled_catalog()
+        filters = {s: catalog.get("binance", "futures", s).filters for s in cfg.symbols}
+        tiers = {}
+        for s in cfg.symbols:
+            try:
+                tiers[s] = leverage_tiers(s)
+            except Exception:  # noqa: BLE001 - a symbol without published tiers is checked by filters only
+                continue
+        return filters, tiers
+    if cfg.venue == "upbit":
+        from coinpilot.exchanges.upbit.rules import krw_spec
+
+        return {s: krw_spec(s).filters for s in cfg.symbols}, {}
+    return {}, {}
+
+
+def prepare_all(strategies: dict[str, Strategy], data: dict[str, MarketData]) -> dict[str, pd.DataFrame]:
+    out = {}
+    for symbol, strategy in strategies.items():
+        out[symbol] = validate_prepared(strategy, data[symbol], strategy.prepare(data[symbol]))
+    return out
+
+
+def load_data(cfg: BacktestConfig, store: CandleStore, strategies: dict[str, Strategy]) -> dict[str, MarketData]:
+    data = {}
+    for symbol, strategy in strategies.items():
+        md = market_data_for(strategy, store, symbol, venue=cfg.venue, market=cfg.market, start=cfg.start, end=cfg.end)
+        if len(md.candles) == 0:
+            raise DataError(f"{symbol}: no candles between {cfg.start} and {cfg.end} (empty period)")
+        data[symbol] = md
+    return data
+
+
+def check_funding(cfg: BacktestConfig, data: dict[str, MarketData]) -> list[str]:
+    """Futures backtests need funding: missing series raise or warn as configured."""
+    if cfg.market != "futures" or cfg.sim.funding == "off" or cfg.sim.missing_funding == "ignore":
+        return []
+    problems = []
+    for symbol, md in data.items():
+        f = md.funding
+        first, last = md.candles["open_time"].iloc[0], md.candles["open_time"].iloc[-1]
+        if f is None or len(f) == 0:
+            problems.append(f"{symbol}: no funding series stored; funding payments are not simulated")
+        elif f["funding_time"].iloc[0] > first + pd.Timedelta(hours=8) or f["funding_time"].iloc[-1] < last - pd.Timedelta(hours=8):
+            problems.append(f"{symbol}: funding covers {f['funding_time'].iloc[0]} → {f['funding_time'].iloc[-1]}, candles {first} → {last}")
+    if problems and cfg.sim.missing_funding == "error":
+        raise DataError("missing funding data: " + "; ".join(problems) +
+                        " (import it, or set sim.missing_funding to 'warn' or 'ignore')")
+    return problems
+
+
+class Backtest:
+    """Build once, run once. `run()` returns a BacktestResult."""
+
+    def __init__(self, cfg: BacktestConfig, store: CandleStore, progress: Callable[[int], None] | None = None) -> None:
+        if not cfg.symbols:
+            raise ConfigError("a backtest needs at least one symbol")
+        self.cfg = cfg
+        self.store = store
+        self.progress = progress
+        self.strategies = {
+            s: registry.create(cfg.strategy, {**cfg.params, **cfg.symbol_params.get(s, {})}) for s in cfg.symbols
+        }
+        self.data = load_data(cfg, store, self.strategies)
+        self.warnings = check_funding(cfg, self.data)
+        self.prepared = prepare_all(self.strategies, self.data)
+
+    def run(self) -> BacktestResult:
+        return asyncio.run(self.run_async())
+
+    async def run_async(self) -> BacktestResult:
+        cfg = self.cfg
+        filters, tiers = _exchange_rules(cfg)
+        sim_cfg = cfg.sim.model_copy(update={"default_leverage": cfg.leverage})
+        sim = SimExchange(sim_cfg, OrderRules(cfg.sim.apply_filters, filters, tiers), market=cfg.market)
+        for symbol, md in self.data.items():
+            mark = None
+            sim.add_market(SimMarket.from_frames(symbol, md.timeframe, md.candles, md.funding, mark))
+        run_id = make_run_id(cfg.model_dump(mode="json"), cfg.strategy)
+        om = OrderManager(sim, run_id, cfg.execution, filters)
+        bus = EventBus()
+        collect = _Collect()
+        risk = RiskManager(cfg.risk)
+        sim.add_listener(om.on_event)
+
+        async def on_trade(trade: Trade) -> None:
+            risk.on_trade_closed(trade)
+            collect.trades.append(trade)
+            await bus.publish(ch.TRADE_CLOSED, trade)
+
+        om.on_trade(on_trade)
+
+        async def on_reject(_: str, rejection: Rejection) -> None:
+            collect.rejections.append(rejection.as_row())
+
+        bus.subscribe(ch.RISK_REJECTED, on_reject)
+
+        async def on_note(symbol: str, rule: str, detail: str) -> None:
+            now = sim.now(symbol)
+            collect.rejections.append({"time": now, "symbol": symbol, "strategy": cfg.strategy,
+                                       "side": "", "rule": rule, "reason": detail})
+
+        om.on_note(on_note)
+        viewer = AccountViewer(
+            sim, om, list(cfg.symbols), price=lambda s: sim._last_price(s), base_balance=cfg.sim.initial_balance,
+            leverage=cfg.leverage, filters=filters, tiers=tiers,
+            next_funding=lambda s, now: _next_funding(sim.markets[s], now), has_funding=cfg.market == "futures",
+        )
+        fill_next_open = cfg.sim.market_fill == "next_open"
+        bots = {
+            s: Bot(s, self.strategies[s], self.data[s], self.prepared[s], om, risk, viewer, bus,
+                   on_opposite=cfg.execution.on_opposite_signal, size_at_fill=cfg.size_at_fill,
+                   last_entry_bar=len(self.data[s].candles) - (3 if fill_next_open else 2))
+            for s in cfg.symbols
+        }
+
+        async def after_event(symbol: str, bar: int) -> None:
+            risk.on_time(sim.now(symbol))
+            for action in risk.pending_actions():
+                for other in list(om.positions):
+                    await om.exit(other, ExitReason.RISK)
+                collect.notes.append({"time": action.time, "rule": action.rule.value, "reason": action.reason})
+
+        loop = SimLoop(sim, om, bots, cfg.clock, after_event, self.progress)
+        await loop.run()
+        await self._end_of_data(sim, om)
+        return self._result(run_id, sim, collect, loop.events)
+
+    async def _end_of_data(self, sim: SimExchange, om: OrderManager) -> None:
+        for symbol in list(om.positions) + list(om.pending):
+            market = sim.markets[symbol]
+            last = len(market) - 1
+            if sim.cursor[symbol] < last:
+                om.set_bar(symbol, last)
+                await sim.process_bar(symbol, last)
+            await om.cancel_entry(symbol)
+            if symbol in om.positions:
+                await om.exit(symbol, ExitReason.END)
+                price = market.open[last] if self.cfg.end_of_data == "last_open" else market.close[last]
+                await sim.settle_pending(symbol, float(price), last)
+
+    def _result(self, run_id: str, sim: SimExchange, collect: _Collect, events: int) -> BacktestResult:
+        cfg = self.cfg
+        funding = pd.DataFrame(
+            [{"time": e.time, "symbol": e.symbol, "rate": float(e.rate), "mark_price": float(e.mark_price),
+              "amount": float(e.amount)} for e in sim.funding_ledger if isinstance(e, FundingEvent)],
+            columns=["time", "symbol", "rate", "mark_price", "amount"],
+        )
+        equity, exposure = equity_curve(
+            {s: md.candles for s, md in self.data.items()}, collect.trades, funding,
+            float(cfg.sim.initial_balance), self.data[cfg.symbols[0]].timeframe,
+        )
+        rejections = pd.DataFrame(collect.rejections, columns=["time", "symbol", "strategy", "side", "rule", "reason"])
+        result = build_result(
+            run_id=run_id, trades=collect.trades, equity=equity, initial_balance=float(cfg.sim.initial_balance),
+            timeframe=self.data[cfg.symbols[0]].timeframe, config=cfg.model_dump(mode="json"),
+            strategy=cfg.strategy, exposure=exposure, funding=funding, rejections=rejections,
+            candles={s: md.candles for s, md in self.data.items()}, hedge_mode=cfg.sim.hedge_mode,
+        )
+        result.config["events"] = events
+        result.config["warnings"] = self.warnings
+        return result
+
+
+def _next_funding(market: SimMarket, now: pd.Timestamp) -> pd.Timestamp | None:
+    t = int(now.value // 1_000_000)
+    k = int(np.searchsorted(market.funding_times, t, side="right"))
+    if k < market.funding_times.shape[0]:
+        return pd.Timestamp(int(market.funding_times[k]), unit="ms", tz="UTC")
+    return None
+
+
+__all__ = ["Backtest", "BacktestConfig", "Decimal", "dec"]

@@ -1,0 +1,80 @@
+"""Builds the risk manager's AccountView from the exchange port (same code for sim and live)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal
+
+import pandas as pd
+
+from coinpilot.domain.filters import SymbolFilters
+from coinpilot.domain.leverage import LeverageTiers
+from coinpilot.exchanges.base import Exchange
+from coinpilot.execution.order_manager import OrderManager
+from coinpilot.risk.types import AccountView, MarketView, PositionView
+
+PriceFn = Callable[[str], Decimal]
+FundingFn = Callable[[str, pd.Timestamp], pd.Timestamp | None]
+
+
+class _Markets(Mapping[str, MarketView]):
+    """Lazy: a MarketView is built only for the symbols a rule actually asks about."""
+
+    def __init__(self, viewer: AccountViewer, now: pd.Timestamp) -> None:
+        self._viewer, self._now = viewer, now
+
+    def __getitem__(self, symbol: str) -> MarketView:
+        v = self._viewer
+        if symbol not in v.symbols:
+            raise KeyError(symbol)
+        return MarketView(
+            symbol=symbol, last_price=v.price(symbol), filters=v.filters.get(symbol),
+            leverage_tiers=v.tiers.get(symbol), spread_bps=None,
+            next_funding_time=v.next_funding(symbol, self._now) if v.next_funding else None,
+            has_funding=v.has_funding,
+        )
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._viewer.symbols)
+
+    def __len__(self) -> int:
+        return len(self._viewer.symbols)
+
+
+class AccountViewer:
+    def __init__(
+        self,
+        exchange: Exchange,
+        om: OrderManager,
+        symbols: list[str],
+        price: PriceFn,
+        base_balance: Decimal,
+        leverage: int,
+        filters: Mapping[str, SymbolFilters] | None = None,
+        tiers: Mapping[str, LeverageTiers] | None = None,
+        next_funding: FundingFn | None = None,
+        has_funding: bool = True,
+    ) -> None:
+        self.exchange, self.om, self.symbols, self.price = exchange, om, symbols, price
+        self.base_balance, self.leverage = base_balance, leverage
+        self.filters = dict(filters or {})
+        self.tiers = dict(tiers or {})
+        self.next_funding = next_funding
+        self.has_funding = has_funding
+
+    async def view(self, now: pd.Timestamp) -> AccountView:
+        acct = await self.exchange.account()
+        positions = []
+        for p in await self.exchange.positions():
+            managed = self.om.positions.get(p.symbol)
+            positions.append(PositionView(
+                symbol=p.symbol, side=p.side, qty=p.qty, entry_price=p.entry_price,
+                notional=p.qty * p.entry_price, strategy=managed.intent.strategy if managed else "",
+                opened_at=p.opened_at if p.opened_at is not None else now,
+            ))
+        return AccountView(
+            time=now, equity=acct.equity, wallet_balance=acct.wallet_balance,
+            available_balance=acct.available_balance, base_balance=self.base_balance,
+            positions=tuple(positions), n_symbols=len(self.symbols), leverage=self.leverage,
+            markets=_Markets(self, now),
+        )

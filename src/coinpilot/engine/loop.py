@@ -1,0 +1,94 @@
+"""The event loop of a simulated run: a clock over candle closes for many symbols.
+
+`sparse` visits only bars where something can happen for a symbol (a strategy candidate, an
+order that the candle can trigger, a funding time with a position open, an order-management
+timer or price watch) and jumps over the rest; `dense` visits every bar, exactly like a paper
+replay feeding candles one by one. Both drive the same Bot, OrderManager, RiskManager and
+SimExchange code, so they must produce identical trades (a test checks it).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Awaitable, Callable
+from typing import Literal
+
+from coinpilot.engine.bot import Bot
+from coinpilot.exchanges.sim.exchange import SimExchange
+from coinpilot.exchanges.sim.market import first_at_or_above, first_at_or_below
+from coinpilot.execution.order_manager import OrderManager
+
+AfterEvent = Callable[[str, int], Awaitable[None]]
+
+
+def _earliest(*bars: int) -> int:
+    found = [b for b in bars if b >= 0]
+    return min(found) if found else -1
+
+
+class SimLoop:
+    def __init__(
+        self,
+        sim: SimExchange,
+        om: OrderManager,
+        bots: dict[str, Bot],
+        clock: Literal["sparse", "dense"] = "sparse",
+        after_event: AfterEvent | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.sim, self.om, self.bots, self.clock = sim, om, bots, clock
+        self.after_event = after_event
+        self.progress = progress
+        self.rank = {s: k for k, s in enumerate(bots)}
+        self._queued: dict[str, int] = {}
+        self._heap: list[tuple[int, int, str, int]] = []
+        self.events = 0
+
+    def next_bar(self, symbol: str, start: int) -> int:
+        market = self.sim.markets[symbol]
+        if start >= len(market):
+            return -1
+        if self.clock == "dense":
+            return start
+        bot = self.bots[symbol]
+        best = _earliest(bot.next_candidate(start), self.sim.next_activity_bar(symbol, start))
+        for bar in self.om.timer_bars(symbol):
+            best = _earliest(best, max(bar, start))
+        for rising, level in self.om.watch_levels(symbol):
+            scan = first_at_or_above(market.high, start, level) if rising else first_at_or_below(market.low, start, level)
+            best = _earliest(best, scan)
+        return best
+
+    def schedule(self, symbol: str) -> None:
+        start = self.sim.cursor[symbol] + 1
+        bar = self.next_bar(symbol, start)
+        if bar < 0:
+            self._queued.pop(symbol, None)
+            return
+        if self._queued.get(symbol) == bar:
+            return
+        self._queued[symbol] = bar
+        close_ms = int(self.sim.markets[symbol].times[bar]) + self.sim.markets[symbol].timeframe.ms
+        heapq.heappush(self._heap, (close_ms, self.rank[symbol], symbol, bar))
+
+    async def run(self) -> None:
+        for symbol in self.bots:
+            self.schedule(symbol)
+        while self._heap:
+            _, _, symbol, bar = heapq.heappop(self._heap)
+            if self._queued.get(symbol) != bar:
+                continue  # superseded by a later reschedule
+            del self._queued[symbol]
+            self.om.set_bar(symbol, bar)
+            await self.sim.process_bar(symbol, bar)
+            await self.bots[symbol].on_close(bar)
+            if self.after_event is not None:
+                await self.after_event(symbol, bar)
+            self.events += 1
+            if self.progress is not None and self.events % 4096 == 0:
+                self.progress(self.events)
+            # actions on one symbol (a close-all, a re-entry) can create work on others
+            for other in self.bots:
+                if other == symbol or other not in self._queued or self.sim.has_pending(other):
+                    self.schedule(other)
+            self.schedule(symbol)

@@ -1,0 +1,1 @@
+"""Binance USDⓈ-M futures: trading rules now; the ccxt-backed adapter comes with the live layer."""

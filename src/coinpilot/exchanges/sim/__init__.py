@@ -1,0 +1,1 @@
+"""Simulated exchange: SimExchange and the intrabar fill rules it shares with the fast path."""

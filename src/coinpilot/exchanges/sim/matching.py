@@ -1,0 +1,82 @@
+"""Which resting orders a candle triggers, at what price, and in which order they fill.
+
+One rule set, documented once (see SimConfig): a level the open has already passed fills at the
+open (gap); otherwise at the level. Resting limit orders fill at their own price as makers.
+When several orders trigger in one candle, 'stop_first' fills the position's protective stops
+(adverse side) before its targets and limits, which is the pessimistic assumption; the
+reference benchmark uses it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from coinpilot.domain.enums import OrderSide
+from coinpilot.domain.orders import Order, OrderType
+from coinpilot.exchanges.sim.market import SimMarket
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerHit:
+    order: Order
+    price: float
+    taker: bool
+    adverse: bool  # a stop (protects a position) rather than a target or resting limit
+    seq: int  # submission order, for stable sorting
+
+
+def _down_fill(level: float, open_: float, low: float) -> float | None:
+    """Price reached going down to `level` in the bar, or None when never touched."""
+    if low > level:
+        return None
+    return open_ if open_ <= level else level
+
+
+def _up_fill(level: float, open_: float, high: float) -> float | None:
+    if high < level:
+        return None
+    return open_ if open_ >= level else level
+
+
+def order_trigger(order: Order, m: SimMarket, i: int, trailing_extreme: float | None) -> TriggerHit | None:
+    """The fill this order would get in candle i, or None if the candle does not reach it."""
+    req = order.request
+    o, h, lo = float(m.open[i]), float(m.high[i]), float(m.low[i])
+    seq = id(order)
+    sell = req.side is OrderSide.SELL
+    if req.type is OrderType.LIMIT:
+        assert req.price is not None
+        level = float(req.price)
+        touched = lo <= level if not sell else h >= level
+        return TriggerHit(order, level, False, False, seq) if touched else None
+    if req.type is OrderType.TRAILING_STOP_MARKET:
+        assert trailing_extreme is not None
+        rate = float(req.callback_rate or 0) / 100
+        act = float(req.price) if req.price is not None else None
+        if act is not None and ((sell and trailing_extreme < act) or (not sell and trailing_extreme > act)):
+            return None
+        level = trailing_extreme * (1 - rate) if sell else trailing_extreme * (1 + rate)
+        price = _down_fill(level, o, lo) if sell else _up_fill(level, o, h)
+        return None if price is None else TriggerHit(order, price, True, True, seq)
+    assert req.stop_price is not None
+    level = float(req.stop_price)
+    if req.type is OrderType.STOP_MARKET:
+        price = _down_fill(level, o, lo) if sell else _up_fill(level, o, h)
+        return None if price is None else TriggerHit(order, price, True, True, seq)
+    # take-profit kinds: a sell TP closes a long above the market, a buy TP a short below
+    price = _up_fill(level, o, h) if sell else _down_fill(level, o, lo)
+    if price is None:
+        return None
+    if req.type is OrderType.TAKE_PROFIT and req.price is not None:
+        gapped = price == o and o != level
+        limit = float(req.price)
+        if not gapped:
+            return TriggerHit(order, limit, False, False, seq)
+        return TriggerHit(order, o, True, False, seq)
+    return TriggerHit(order, price, True, False, seq)
+
+
+def sort_hits(hits: list[TriggerHit], same_bar: str) -> list[TriggerHit]:
+    """Fill order within one candle under the configured same-bar rule."""
+    stops_first = same_bar == "stop_first"
+    return sorted(hits, key=lambda h: (0 if h.adverse == stops_first else 1, h.seq))

@@ -1,0 +1,1 @@
+"""Upbit KRW spot: trading rules now; the ccxt-backed adapter comes with the live layer."""

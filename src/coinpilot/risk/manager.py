@@ -1,0 +1,395 @@
+"""The risk manager: one object between strategies and execution, the same in every mode.
+
+The engine calls, per account:
+- `evaluate(intent, account)` for every intent. ENTER intents go through every rule and are
+  sized; EXIT intents are always approved (P102: no halt or kill switch may keep a position
+  open). Every refusal is kept in `rejections` with its rule and reason.
+- `on_account(account)` whenever it has a fresh account snapshot (each bar in a backtest):
+  day rollover, the day's starting equity, the peak, the circuit breaker and drawdown stop.
+- `on_trade_closed(trade)` once per closed trade (daily PnL, streaks, kill switch).
+- `pending_actions()` after each of those, to carry out CloseAll orders.
+- `entry_failed(symbol)` when an approved entry was not placed or never filled.
+
+C28/P07: the engine holds `entry_lock` across read balance → evaluate → place order, so two
+bots never size from the same free balance. Within one bar an approved entry also reserves its
+slot and margin until the account shows the position, so a second intent evaluated before the
+fill (a backtest filling at the next open) sees them taken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+
+from coinpilot.domain.enums import IntentAction, Side
+from coinpilot.domain.intent import Intent
+from coinpilot.domain.trade import Trade
+from coinpilot.obs.logging import get_logger
+from coinpilot.risk import gates, killswitch, limits
+from coinpilot.risk.config import RiskConfig
+from coinpilot.risk.ledger import Outcome, book_trade, observe_equity, roll_day
+from coinpilot.risk.sizing import SizedEntry, SizingInputs, size_entry
+from coinpilot.risk.state import RiskState
+from coinpilot.risk.types import (
+    AccountView,
+    EventKind,
+    GateVerdict,
+    MarketView,
+    PositionView,
+    Rejection,
+    RiskAction,
+    RiskDecision,
+    RiskEvent,
+    Rule,
+)
+
+_log = get_logger("coinpilot.risk")
+# halts that only show up when an entry is refused: announced once per day and key
+_ANNOUNCED_RULES = {Rule.DAILY_LOSS, Rule.DAILY_LOSS_AMOUNT, Rule.STRATEGY_LOSS}
+
+
+@dataclass(frozen=True, slots=True)
+class _Reservation:
+    """An approved entry the account does not show yet: holds its slot and its margin."""
+
+    symbol: str
+    side: Side
+    strategy: str
+    qty: Decimal
+    price: Decimal
+    notional: Decimal
+    margin: Decimal
+    time: pd.Timestamp
+    prior_qty: Decimal  # what the account held on (symbol, side) at approval
+
+    def as_position(self) -> PositionView:
+        return PositionView(
+            self.symbol, self.side, self.qty, self.price, self.notional, self.strategy, self.time
+        )
+
+
+class RiskManager:
+    """Gates, limits, kill switch and sizing for one account. See the module docstring."""
+
+    def __init__(
+        self,
+        config: RiskConfig | None = None,
+        *,
+        scope: str = "backtest",
+        state: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.config = config or RiskConfig()
+        self.scope = scope
+        self.state = RiskState(scope=scope)
+        if state is not None:
+            self.restore_state(state)
+        self._pending: list[_Reservation] = []
+        self._actions: list[RiskAction] = []
+        self._events: list[RiskEvent] = []
+        self._rejections: list[Rejection] = []
+        self._announced: set[tuple[object, Rule, str]] = set()
+        self._entry_lock: asyncio.Lock | None = None
+
+    # ----- the entry path --------------------------------------------------------------------
+    @property
+    def entry_lock(self) -> asyncio.Lock:
+        """Hold across read balance → evaluate → place order (C28, P07)."""
+        if self._entry_lock is None:
+            self._entry_lock = asyncio.Lock()
+        return self._entry_lock
+
+    def evaluate(self, intent: Intent, account: AccountView) -> RiskDecision:
+        """Approve and size an ENTER intent, or refuse it with the first failing rule."""
+        if intent.action is IntentAction.EXIT:
+            return RiskDecision(
+                True,
+                intent.symbol,
+                intent.strategy,
+                intent.side,
+                account.time,
+                verdicts=(GateVerdict.ok("exit", "closing is never blocked (P102)"),),
+            )
+        self.on_account(account)
+        market = account.markets.get(intent.symbol)
+        if market is None:
+            reason = f"no market info for {intent.symbol} in the account view (engine wiring)"
+            return self._reject(intent, account, Rule.MARKET_DATA, reason, [])
+        held = [*account.positions, *(r.as_position() for r in self._pending)]
+        verdicts: list[GateVerdict] = []
+        if self.config.enabled:
+            verdicts = self._rule_verdicts(intent, account, market, held)
+            failed = next((v for v in verdicts if not v.passed), None)
+            if failed is not None:
+                return self._reject(intent, account, Rule(failed.name), failed.detail, verdicts)
+
+        reserved = sum((r.margin for r in self._pending), Decimal(0))
+        inputs = SizingInputs(
+            available=account.available_balance - reserved,
+            base_balance=account.base_balance,
+            n_symbols=account.n_symbols,
+            leverage=account.leverage,
+        )
+        sized, size_verdicts = size_entry(
+            intent, market, inputs, self.config.sizing_for(intent.strategy)
+        )
+        verdicts.extend(size_verdicts)
+        if not isinstance(sized, SizedEntry):
+            return self._reject(intent, account, sized.rule, sized.reason, verdicts)
+        if self.config.enabled:
+            exposure = limits.check_symbol_exposure(
+                intent.symbol, sized.notional, held, self.config.positions
+            )
+            verdicts.append(exposure)
+            if not exposure.passed:
+                return self._reject(
+                    intent, account, Rule.SYMBOL_EXPOSURE, exposure.detail, verdicts
+                )
+
+        prior = sum(
+            (
+                p.qty
+                for p in account.positions
+                if p.symbol == intent.symbol and p.side is intent.side
+            ),
+            Decimal(0),
+        )
+        self._pending.append(
+            _Reservation(
+                intent.symbol,
+                intent.side,
+                intent.strategy,
+                sized.qty,
+                sized.price,
+                sized.notional,
+                sized.margin,
+                account.time,
+                prior,
+            )
+        )
+        self.state.opened_today += 1
+        return RiskDecision(
+            True,
+            intent.symbol,
+            intent.strategy,
+            intent.side,
+            account.time,
+            qty=sized.qty,
+            notional=sized.notional,
+            leverage=sized.leverage,
+            price=sized.price,
+            margin=sized.margin,
+            sizing_mode=sized.mode,
+            verdicts=tuple(verdicts),
+        )
+
+    def _rule_verdicts(
+        self, intent: Intent, account: AccountView, market: MarketView, held: list[PositionView]
+    ) -> list[GateVerdict]:
+        cfg, st = self.config, self.state
+        assert st.day is not None  # on_account ran
+        return [
+            limits.check_circuit_breaker(st, st.day, cfg.losses),
+            limits.check_drawdown(st, cfg.losses),
+            limits.check_daily_loss(st, account, cfg.losses),
+            limits.check_daily_loss_amount(st, cfg.losses),
+            killswitch.check_kill_switch(st, intent.symbol, cfg.kill_switch),
+            limits.check_consecutive_losses(st, intent.strategy, intent.symbol, cfg.losses),
+            limits.check_strategy_loss(st, intent.strategy, cfg.losses),
+            limits.check_funding_blackout(account.time, market, cfg.funding),
+            *gates.signal_gates(intent, market, cfg.gates_for(intent.strategy)),
+            *limits.check_positions(intent.symbol, intent.side, held, cfg.positions),
+            limits.check_opened_today(st, cfg.positions),
+        ]
+
+    def _reject(
+        self,
+        intent: Intent,
+        account: AccountView,
+        rule: Rule,
+        reason: str,
+        verdicts: list[GateVerdict],
+    ) -> RiskDecision:
+        self._rejections.append(
+            Rejection(account.time, intent.symbol, intent.strategy, intent.side, rule, reason)
+        )
+        key = intent.strategy if rule is Rule.STRATEGY_LOSS else "account"
+        if rule in _ANNOUNCED_RULES and (self.state.day, rule, key) not in self._announced:
+            self._announced.add((self.state.day, rule, key))
+            self._emit(Outcome(events=[RiskEvent(account.time, EventKind.HALT, rule, key, reason)]))
+        return RiskDecision(
+            False,
+            intent.symbol,
+            intent.strategy,
+            intent.side,
+            account.time,
+            rule=rule,
+            reason=reason,
+            verdicts=tuple(verdicts),
+        )
+
+    def entry_failed(self, symbol: str) -> None:
+        """An approved entry on `symbol` was not placed or expired unfilled: free its slot."""
+        for i in range(len(self._pending) - 1, -1, -1):
+            if self._pending[i].symbol == symbol:
+                del self._pending[i]
+                self.state.opened_today = max(0, self.state.opened_today - 1)
+                return
+
+    # ----- clock, account and trades ---------------------------------------------------------
+    def on_time(self, now: pd.Timestamp) -> None:
+        """Roll the UTC day when `now` crosses midnight (P10); call it at least once a day."""
+        if roll_day(self.state, now):
+            self._events.append(
+                RiskEvent(now, EventKind.DAY_ROLLOVER, None, "account", str(self.state.day))
+            )
+
+    def on_account(self, account: AccountView) -> None:
+        """Observe a fresh account snapshot: rollover, equity watch, filled reservations."""
+        self.on_time(account.time)
+        self._settle(account)
+        self._emit(observe_equity(self.state, account, self.config))
+
+    def _settle(self, account: AccountView) -> None:
+        """Drop reservations the account now shows as positions."""
+        if not self._pending:
+            return
+        keep = []
+        for res in self._pending:
+            held = sum(
+                (p.qty for p in account.positions if p.symbol == res.symbol and p.side is res.side),
+                Decimal(0),
+            )
+            if held <= res.prior_qty:
+                keep.append(res)
+        self._pending = keep
+
+    def on_trade_closed(self, trade: Trade) -> None:
+        """Book a closed trade: daily PnL, per-strategy loss, streaks, kill switch."""
+        self.on_time(trade.exit_time)
+        self._pending = [
+            r for r in self._pending if not (r.symbol == trade.symbol and r.side is trade.side)
+        ]
+        self._emit(book_trade(self.state, trade, self.config))
+
+    def _emit(self, outcome: Outcome) -> None:
+        self._actions.extend(outcome.actions)
+        self._events.extend(outcome.events)
+        for event in outcome.events:
+            _log.warning(
+                "risk event",
+                kind=event.kind.value,
+                key=event.key,
+                detail=event.detail,
+                scope=self.scope,
+            )
+
+    # ----- outputs ---------------------------------------------------------------------------
+    def pending_actions(self) -> list[RiskAction]:
+        """Actions the engine must carry out now (CloseAll). Each is returned once."""
+        actions, self._actions = self._actions, []
+        return actions
+
+    def drain_events(self) -> list[RiskEvent]:
+        events, self._events = self._events, []
+        return events
+
+    @property
+    def rejections(self) -> tuple[Rejection, ...]:
+        return tuple(self._rejections)
+
+    def drain_rejections(self) -> list[Rejection]:
+        """Rejections since the last drain, for the engine to write to the store."""
+        out, self._rejections = self._rejections, []
+        return out
+
+    def status(self) -> dict[str, Any]:
+        """A small summary for the heartbeat and the API (A20)."""
+        st = self.state
+        return {
+            "scope": self.scope,
+            "day": None if st.day is None else str(st.day),
+            "daily_realized": str(st.daily_realized),
+            "opened_today": st.opened_today,
+            "circuit_breaker": st.circuit_breaker_day is not None
+            and st.circuit_breaker_day == st.day,
+            "drawdown_halted": st.drawdown_halted,
+            "peak_equity": None if st.peak_equity is None else str(st.peak_equity),
+            "killed": sorted(s for s, r in st.kill_switch.items() if r.killed),
+            "halted_pairs": sorted(k for k, r in st.pairs.items() if r.halted),
+            "pending_entries": len(self._pending),
+        }
+
+    # ----- persistence and resets ------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """JSON-safe state for the kill_switch_state table (tagged with the scope, P95)."""
+        return self.state.to_dict()
+
+    def restore_state(self, data: Mapping[str, Any]) -> None:
+        """Load a stored state of this scope, keeping each symbol's history tail (P94)."""
+        self.state = RiskState.from_dict(
+            data, scope=self.scope, history_length=self.config.kill_switch.history_length
+        )
+
+    def rebuild_kill_switch(self, trades: Iterable[Trade]) -> None:
+        """Restore kill states from the journal's tail when no saved state exists."""
+        killswitch.rebuild(self.state, trades, self.config.kill_switch)
+
+    def is_killed(self, symbol: str) -> bool:
+        record = self.state.kill_switch.get(symbol)
+        return record is not None and record.killed
+
+    def reset_kill_switch(self, symbol: str | None = None) -> list[str]:
+        """Lift the kill switch of `symbol` (None: every symbol); returns what was reset."""
+        done = killswitch.reset(self.state, symbol)
+        for sym in done:
+            self._events.append(self._reset_event(Rule.KILL_SWITCH, sym))
+        return done
+
+    def apply_env_resets(self, env: Mapping[str, str] | None = None) -> list[str]:
+        """C40: RESET_KILL_SWITCH_{SYMBOL}=true in the environment resets that symbol."""
+        done: list[str] = []
+        for symbol in killswitch.symbols_to_reset(env):
+            done.extend(self.reset_kill_switch(symbol))
+        return done
+
+    def reset_consecutive_losses(
+        self, strategy: str | None = None, symbol: str | None = None
+    ) -> list[str]:
+        """A16 manual reset of (strategy, symbol) halts; None matches any."""
+        done = []
+        for key, record in self.state.pairs.items():
+            strat, sym = key.split("|", 1)
+            matches = (strategy is None or strat == strategy) and (symbol is None or sym == symbol)
+            if matches and (record.halted or record.consecutive_losses):
+                record.halted, record.halted_at, record.consecutive_losses = False, None, 0
+                done.append(key)
+                self._events.append(self._reset_event(Rule.CONSECUTIVE_LOSSES, key))
+        return done
+
+    def reset_strategy_loss(self, strategy: str | None = None) -> None:
+        """Forget a strategy's accumulated loss (the 'total' window has no automatic reset)."""
+        for book in (self.state.total_by_strategy, self.state.daily_by_strategy):
+            for name in [strategy] if strategy is not None else list(book):
+                book.pop(name, None)
+        self._events.append(self._reset_event(Rule.STRATEGY_LOSS, strategy or "all"))
+
+    def reset_circuit_breaker(self) -> None:
+        """Lift today's F16 halt; the day's starting equity is re-based on the next snapshot."""
+        self.state.circuit_breaker_day = None
+        self.state.day_start_equity = None
+        self._events.append(self._reset_event(Rule.CIRCUIT_BREAKER, "account"))
+
+    def reset_drawdown_stop(self) -> None:
+        """Lift the A13 drawdown stop; the peak is re-based on the next snapshot."""
+        self.state.drawdown_halted, self.state.drawdown_reason = False, ""
+        self.state.peak_equity = None
+        self._events.append(self._reset_event(Rule.DRAWDOWN, "account"))
+
+    def _reset_event(self, rule: Rule, key: str) -> RiskEvent:
+        now = pd.Timestamp.now(tz="UTC")
+        return RiskEvent(now, EventKind.RESET, rule, key, f"{rule.value} reset for {key}")

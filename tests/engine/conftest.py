@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from coinpilot.data.store import CandleStore
+from coinpilot.domain.candles import SeriesKey
+from tests.conftest import shared_data_path
+
+SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "BNBUSDT", "DOGEUSDT")
+
+
+def _feather(path: Path) -> pd.DataFrame:
+    frame = pd.read_feather(path).rename(columns={"date": "open_time"})
+    frame["open_time"] = frame["open_time"].astype("datetime64[ms, UTC]")
+    return frame
+
+
+@pytest.fixture(scope="session")
+def marketlab_store(tmp_path_factory: pytest.TempPathFactory) -> CandleStore:
+    """The full 6-symbol marketlab 5m set (+ funding) as a candle store, built once."""
+    src = shared_data_path() / "binance_um_futures" / "marketlab"
+    store = CandleStore(tmp_path_factory.mktemp("marketlab"))
+    for symbol in SYMBOLS:
+        base = symbol[:-4]
+        store.save(SeriesKey("binance", "futures", symbol, "5m"), _feather(src / f"{base}_USDT_USDT-5m-futures.feather"))
+        fund = _feather(src / f"{base}_USDT_USDT-1h-funding_rate.feather")
+        store.save(SeriesKey("binance", "futures", symbol, "funding"),
+                   pd.DataFrame({"funding_time": fund["open_time"], "rate": fund["open"]}))
+    return store
