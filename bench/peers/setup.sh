@@ -8,12 +8,13 @@
 #  -o bench/peers/requirements.lock`).
 #
 # Idempotent: a second run with an unchanged lock only checks a stamp and exits.
+# COINPILOT_PEERS_VENV puts the venv elsewhere (bench/common.py reads the same variable).
 # Needs uv and a local Python 3.11 (uv cannot download interpreters here) and PyPI.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bench="$(dirname "$here")"
-venv="${PEERS_VENV:-$bench/.peers-venv}"
+venv="${COINPILOT_PEERS_VENV:-$bench/.peers-venv}"
 lock="$here/requirements.lock"
 stamp="$venv/.coinpilot-peers-lock.sha256"
 

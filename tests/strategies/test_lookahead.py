@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from strategy_test_helpers import BUILTIN_PARAMS
 
+from coinpilot.data.mtf import align_to
 from coinpilot.domain.candles import close_ms
 from coinpilot.domain.errors import LookAheadError
 from coinpilot.domain.intent import Intent
 from coinpilot.domain.timeframe import Timeframe
 from coinpilot.strategies import BUILTIN_STRATEGIES, create, lookahead
-from coinpilot.data.mtf import align_to
 from coinpilot.strategies.base import MarketData, Strategy, empty_signals
 from coinpilot.strategies.lookahead import check_lookahead, choose_cuts, truncate
 
@@ -176,7 +176,8 @@ def test_truncate_keeps_only_what_had_closed(btc: MarketData) -> None:
     assert len(btc.informative["1h"]) > len(hour)
     on_the_hour = truncate(btc, 1007)  # 11:55 bar closes at 12:00: the 11:00 hour has closed
     assert on_the_hour.informative["1h"]["open_time"].iat[-1] == pd.Timestamp("2025-01-04 11:00", tz="UTC")
-    assert (on_the_hour.funding is not None) and (on_the_hour.funding["funding_time"] <= on_the_hour.as_of).all()
+    assert (on_the_hour.funding is not None)
+    assert (on_the_hour.funding["funding_time"] <= on_the_hour.as_of).all()
 
 
 def test_truncate_cuts_context_frames_too(sample_data: Build) -> None:

@@ -123,8 +123,11 @@ def test_signals_filters_by_strategy_symbol_and_start(app: typer.Typer) -> None:
     assert "c_score (15m): last 2 signals per symbol" in out
     assert "LONG score" in out or "SHORT score" in out
     rows = [line for line in out.splitlines() if "│ XRPUSDT │ 2025-" in line]
-    assert len(rows) == 3  # two signals and the summary row
-    assert all("2025-01" not in line and "2025-02" not in line for line in rows)
+    assert len(rows) == 2
+    assert all("│ XRPUSDT │ 2025-03-" in line for line in rows)
+    summary = [line for line in out.split("summary")[-1].splitlines() if "XRPUSDT" in line]
+    assert len(summary) == 1
+    assert "│ 2025-03-0" in summary[0]  # first signal shown is in early March, none before --start
     assert "BTCUSDT" not in out
 
 

@@ -15,6 +15,7 @@ from coinpilot.strategies.loader import (
     load_strategy_module,
     load_symbol_config,
     load_symbol_configs,
+    load_symbol_params,
     resolve_strategy,
 )
 from coinpilot.strategies.registry import unregister
@@ -139,3 +140,18 @@ def test_shipped_examples_load_and_apply() -> None:
     assert (p.atr_sl_mult, p.atr_tp_mult, p.adx_threshold) == (1.5, 4.0, 25.0)  # type: ignore[attr-defined]
     eth = load_symbol_configs(CONFIGS, get("u_dual_momentum"))["ETHUSDT"]
     assert create_for_symbol(get("u_dual_momentum"), eth).context_symbols == ("BTCUSDT",)
+
+
+def test_load_symbol_params_for_the_config_layer(tmp_path: Path) -> None:
+    assert load_symbol_params(CONFIGS, "c_score", "XRPUSDT") == {
+        "enabled": True, "atr_sl_mult": 1.5, "atr_tp_mult": 4.0, "adx_threshold": 25,
+    }
+    assert load_symbol_params(CONFIGS, "c_score", "BTCUSDT") == {}
+    assert load_symbol_params(tmp_path, "not_loaded_yet", "BTCUSDT") == {}
+    (tmp_path / "not_loaded_yet").mkdir()
+    (tmp_path / "not_loaded_yet" / "btcusdt.yml").write_text("window: 5\n")
+    assert load_symbol_params(tmp_path, "not_loaded_yet", "btcusdt") == {"window": 5}
+    (tmp_path / "c_score").mkdir()
+    (tmp_path / "c_score" / "ETHUSDT.yaml").write_text("adx: 3\n")
+    with pytest.raises(ConfigError, match="unknown key 'adx'"):
+        load_symbol_params(tmp_path, "c_score", "ETHUSDT")

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from strategy_test_helpers import CONFIGS, candles
 
+from coinpilot.data.resample import resample
 from coinpilot.domain.enums import IntentAction, LevelMode, Side
 from coinpilot.domain.errors import ConfigError, StrategyError
 from coinpilot.domain.timeframe import Timeframe
 from coinpilot.strategies import create, get
-from coinpilot.data.resample import resample
 from coinpilot.strategies.base import MarketData, Strategy
 from coinpilot.strategies.c_score import choose_direction
 from coinpilot.strategies.loader import create_for_symbol, load_symbol_configs

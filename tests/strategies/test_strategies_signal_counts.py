@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 from strategy_test_helpers import BUILTIN_PARAMS, SAMPLE_SYMBOLS
 
+from coinpilot.data.resample import resample
 from coinpilot.domain.timeframe import Timeframe
 from coinpilot.strategies import BUILTIN_STRATEGIES, create, validate_prepared
-from coinpilot.data.resample import resample
 from coinpilot.strategies.base import MarketData, Strategy
 
 Build = Callable[[Strategy, str], MarketData]

@@ -161,12 +161,14 @@ def net_roi_trigger(roi: np.ndarray) -> np.ndarray:
     """
     values = np.asarray(roi, dtype=np.float64)
     out = np.full(values.shape, np.nan)
-    for value in np.unique(values[~np.isnan(values)]):
+    where = np.flatnonzero(~np.isnan(values))  # only signal bars carry a value
+    present = values[where]
+    for value in np.unique(present):
         exact = Decimal(repr(float(value)))
         grid = exact.quantize(Decimal("1e-8"), rounding="ROUND_FLOOR") + Decimal("1e-8")
         midpoint = grid - Decimal("5e-9")  # anything above rounds to >= grid, i.e. > roi
         threshold = float(midpoint)
         if Decimal(threshold) <= midpoint:
             threshold = math.nextafter(threshold, math.inf)
-        out[values == value] = threshold
+        out[where[present == value]] = threshold
     return out

@@ -61,7 +61,7 @@ def net_roi_price(side: int, qty: float, entry: float, roi: float, fee: float, f
     return entry * (1.0 - roi) * (1.0 - fee) / (1.0 + fee) + funding / (qty * (1.0 + fee))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # nogil: a thread pool may run symbols in parallel
 def simulate_kernel(
     open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray, times: np.ndarray,
     signal: np.ndarray, exit_sig: np.ndarray, stop_off: np.ndarray, target_off: np.ndarray,

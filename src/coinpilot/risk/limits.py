@@ -50,7 +50,7 @@ def check_daily_loss(state: RiskState, account: AccountView, cfg: LossLimitConfi
     base, pnl = account.base_balance, state.daily_realized
     if base <= 0:
         return GateVerdict.na(name, f"n/a: base balance {base} <= 0")
-    if False:
+    if pnl < 0 and -pnl / base >= Decimal(str(cfg.daily_loss_limit)):
         return GateVerdict.fail(
             name,
             f"realised PnL today {pnl} is {-pnl / base:.2%} of base balance {base} "

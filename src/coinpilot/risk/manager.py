@@ -119,7 +119,7 @@ class RiskManager:
         if market is None:
             reason = f"no market info for {intent.symbol} in the account view (engine wiring)"
             return self._reject(intent, account, Rule.MARKET_DATA, reason, [])
-        held = [*account.positions, *(r.as_position() for r in self._pending)]
+        held = list(account.positions)
         verdicts: list[GateVerdict] = []
         if self.config.enabled:
             verdicts = self._rule_verdicts(intent, account, market, held)

@@ -148,3 +148,38 @@ def create_for_symbol(
         return registry.instantiate(strategy, merged)
     except ConfigError as exc:
         raise ConfigError(f"strategy config {config.path or config.symbol}: {exc}") from None
+
+
+def symbol_config_file(config_dir: Path | str, name: str, symbol: str) -> Path | None:
+    """`<config_dir>/<name>/<SYMBOL>.yaml` (or .yml), or None when there is none."""
+    folder = Path(config_dir) / name
+    for stem in dict.fromkeys((symbol.upper(), symbol)):
+        for ext in (".yaml", ".yml"):
+            candidate = folder / f"{stem}{ext}"
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def load_symbol_params(config_dir: Path | str, name: str, symbol: str) -> dict[str, Any]:
+    """The per-symbol YAML of strategy `name` as a plain dict ('enabled' included when set).
+
+    For the config layer, which merges it over section params. Keys and values are validated
+    against the strategy's parameters when the strategy is registered (user modules are
+    validated once loaded); no file gives {}.
+    """
+    file = symbol_config_file(config_dir, name, symbol)
+    if file is None:
+        return {}
+    if name in registry.names():
+        config = load_symbol_config(file, registry.get(name))
+        return {ENABLED: config.enabled, **dict(config.params)}
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"strategy config {file} is not valid YAML: {exc}") from None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"strategy config {file} must hold a mapping of parameter: value")
+    return dict(raw)

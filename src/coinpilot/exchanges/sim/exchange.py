@@ -61,6 +61,7 @@ class SimExchange:
         self._trade_seq = 0
         self._scan_cache: dict[str, tuple[int, int]] = {}
         self._liq: dict[tuple[str, PositionSide], float] = {}
+        self._price_now: dict[str, float] = {}
         self.funding_ledger: list[FundingEvent] = []
         self.liquidations: list[LiquidationEvent] = []
 
@@ -173,6 +174,7 @@ class SimExchange:
                     else:
                         self._trailing_extreme[key] = min(self._trailing_extreme[key], float(m.low[lo:hi].min()))
         opened_at = m.time(i)
+        self._price_now[symbol] = float(m.open[i])
         # orders that listeners send while the open is being filled (a re-entry after a
         # reverse close) fill at the same open, as they would milliseconds later in reality
         while self._pending_market[symbol]:
@@ -180,6 +182,7 @@ class SimExchange:
             await self._fill_market(order, float(m.open[i]), i, opened_at)
         await self._run_triggers(m, i)
         await self._run_liquidation(m, i)
+        self._price_now.pop(symbol, None)
         self.cursor[symbol] = i
         for order in self._resting[symbol]:
             if order.request.type is OrderType.TRAILING_STOP_MARKET:
@@ -274,6 +277,11 @@ class SimExchange:
             if position.qty == 0 or position.side is None or _closing_side(position.side) is not req.side:
                 raise OrderRejected("ReduceOnly Order is rejected.", code=-2022)
         ref = self._last_price(symbol)
+        if req.type in (OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET, OrderType.TAKE_PROFIT):
+            assert req.stop_price is not None
+            falling = _fires_when_falling(req)
+            if (falling and req.stop_price >= ref) or (not falling and req.stop_price <= ref):
+                raise OrderRejected("Order would immediately trigger.", code=-2021)
         if req.qty is None and req.quote_qty is None and not req.close_position:
             raise OrderRejected("Quantity less than or equal to zero.", code=-4003)
         if req.quote_qty is not None and req.type is not OrderType.MARKET:
@@ -298,6 +306,10 @@ class SimExchange:
         return self.acct.wallet - self.acct.used_margin() + min(upnl, ZERO)
 
     def _last_price(self, symbol: str) -> Decimal:
+        """The price 'now': the open while a bar's open is being filled, else the last close."""
+        live = self._price_now.get(symbol)
+        if live is not None:
+            return dec(live)
         m, i = self.markets[symbol], self.cursor[symbol]
         return dec(m.close[i] if i >= 0 else m.open[0])
 
