@@ -34,6 +34,7 @@ def _slice(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Build the sample; returns the process exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT, help="sample root to write (default: sample/)")
     args = parser.parse_args(argv)

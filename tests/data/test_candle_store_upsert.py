@@ -139,3 +139,12 @@ def test_bundled_sample_is_a_store() -> None:
     frame = store.load(SeriesKey("binance", "futures", "ETHUSDT", "5m"))
     assert len(frame) == 25_920
     assert frame["open_time"].dtype == "datetime64[ms, UTC]"
+
+
+def test_summary_reports_missing_funding_events(tmp_path: Path) -> None:
+    store = CandleStore(tmp_path)
+    t = pd.Series(pd.date_range("2025-01-01", periods=6, freq="8h", tz="UTC").as_unit("ms")).drop(index=[3])
+    key = SeriesKey("binance", "futures", "BTCUSDT", "funding")
+    store.upsert(key, pd.DataFrame({"funding_time": t, "rate": 1e-4}), as_of=PAST)
+    (gap,) = store.summary(key).gaps
+    assert gap.start == pd.Timestamp("2025-01-02 00:00", tz="UTC")

@@ -181,3 +181,21 @@ def test_check_whole_shared_dir_reports_documented_quirks_and_nothing_false(shar
     gs = "binance_um_futures/gravestone/"
     assert disagreeing.pop((f"{gs}4h/BNBUSDT.csv.gz", f"{gs}1d/BNBUSDT.csv.gz")) == ["2024-03-28 00:00:00+00:00"]
     assert disagreeing == {}
+
+
+def test_missing_path_is_a_failure_not_a_crash(tmp_path: Path) -> None:
+    for command in (["check"], ["import", "--store", str(tmp_path / "s")]):
+        result = runner.invoke(app, [*command, str(tmp_path / "absent")])
+        assert result.exit_code == 1
+        assert "no such file or directory" in result.output
+
+
+def test_long_issue_lists_say_how_many_more(tmp_path: Path) -> None:
+    src = tmp_path / "binance" / "futures" / "BTCUSDT"
+    src.mkdir(parents=True)
+    frame = pd.read_parquet(sample_root() / "binance" / "futures" / "BTCUSDT" / "5m.parquet").iloc[:100]
+    frame.loc[::5, "volume"] = 0.0  # 20 zero-volume bars with moving prices
+    frame.to_parquet(src / "5m.parquet")
+    out = runner.invoke(app, ["check", str(tmp_path)]).output
+    assert "zero_volume_moving" in out
+    assert "(+14 more)" in out

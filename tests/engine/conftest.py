@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests.conftest import shared_data_path
 
 from coinpilot.data.store import CandleStore
 from coinpilot.domain.candles import SeriesKey
-from tests.conftest import shared_data_path
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "BNBUSDT", "DOGEUSDT")
 

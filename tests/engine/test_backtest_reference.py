@@ -9,13 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from tests.conftest import SHARED
+from tests.engine.conftest import SYMBOLS
 
 from coinpilot.data.store import CandleStore
 from coinpilot.engine.backtest import Backtest
 from coinpilot.engine.presets import preset
 from coinpilot.engine.results import peer_trades_frame
-from tests.conftest import SHARED
-from tests.engine.conftest import SYMBOLS
 
 pytestmark = pytest.mark.shared_data
 

@@ -19,7 +19,15 @@ from hypothesis.extra.numpy import arrays
 
 from coinpilot.domain.enums import LevelMode
 from coinpilot.domain.timeframe import Timeframe
-from coinpilot.engine.fastpath import REASONS, FastParams, FastResult, simulate, trades_table
+from coinpilot.engine.fastpath import (
+    REASONS,
+    BarInputs,
+    FastParams,
+    FastResult,
+    simulate,
+    simulate_many,
+    trades_table,
+)
 from coinpilot.engine.fastpath_ft import FundingSchedule, funding_schedule
 from coinpilot.engine.profiles import FT_COMPAT, REFERENCE, OppositeSignal, SimProfile
 from coinpilot.strategies.base import MarketData
@@ -231,3 +239,23 @@ def test_sample_funding_is_the_sum_of_events_inside_each_trade(sample_dir: Path)
         inside = (schedule.times_ms >= times[r.entry_idx[j]]) & (schedule.times_ms <= times[r.exit_idx[j]])
         expected = -r.side[j] * (schedule.per_unit[inside] * r.qty[j]).sum()
         assert r.funding[j] == pytest.approx(expected, rel=1e-12, abs=1e-15)
+
+
+def test_simulate_many_over_sample_frames_equals_one_call_per_symbol(sample_dir: Path) -> None:
+    strategy = create("ref_ema_cross")
+    inputs = {}
+    for symbol in ("BTCUSDT", "DOGEUSDT"):
+        candles = pd.read_parquet(sample_dir / "binance" / "futures" / symbol / "5m.parquet")
+        data = MarketData(symbol=symbol, timeframe=Timeframe.parse("5m"), candles=candles)
+        inputs[symbol] = BarInputs.from_frames(candles, strategy.prepare(data), strategy.level_mode)
+    many = simulate_many(inputs, FastParams())
+    assert list(many) == ["BTCUSDT", "DOGEUSDT"]
+    for symbol, bars in inputs.items():
+        one = simulate(bars.open, bars.high, bars.low, bars.close, bars.times_ms, bars.signal, bars.exit,
+                       bars.stop, bars.target, bars.level_mode, FastParams(), symbol=symbol)
+        assert many[symbol].n_trades == one.n_trades > 10
+        np.testing.assert_array_equal(many[symbol].pnl, one.pnl)
+        assert _as_tuples(one) == _oracle(bars.open, bars.high, bars.low, bars.close, bars.signal, bars.exit, None, False)
+    table = trades_table(many)
+    assert set(table["pair"]) == {"BTCUSDT", "DOGEUSDT"}
+    assert table["open_time"].iloc[0].startswith("2025-01-")

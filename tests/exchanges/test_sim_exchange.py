@@ -6,6 +6,7 @@ import asyncio
 from decimal import Decimal
 
 import pytest
+from tests.exchanges.simkit import START, TF, funding, make_sim
 
 from coinpilot.domain.enums import OrderSide, Side
 from coinpilot.domain.orders import OrderRequest, OrderStatus, OrderType, TimeInForce
@@ -13,7 +14,6 @@ from coinpilot.exchanges.base import FundingEvent, OrderEvent
 from coinpilot.exchanges.binance.rules import bundled_catalog, leverage_tiers
 from coinpilot.exchanges.sim.config import SimConfig, SlippageModel
 from coinpilot.exchanges.sim.rules import OrderRules
-from tests.exchanges.simkit import START, TF, funding, make_sim
 
 D = Decimal
 FLAT = [(100.0, 101.0, 99.0, 100.0)] * 3
@@ -131,9 +131,11 @@ def test_exchange_filters_reject_like_binance() -> None:
     async def go() -> None:
         await sim.process_bar("BTCUSDT", 0)
         small = await sim.submit(req("s", OrderSide.BUY, OrderType.MARKET, qty="0.001"))
-        assert small.status is OrderStatus.REJECTED and small.reject_code == -4164
+        assert small.status is OrderStatus.REJECTED
+        assert small.reject_code == -4164
         off_step = await sim.submit(req("o", OrderSide.BUY, OrderType.MARKET, qty="0.0105"))
-        assert off_step.status is OrderStatus.REJECTED and off_step.reject_code in (-1111, -4023)
+        assert off_step.status is OrderStatus.REJECTED
+        assert off_step.reject_code in (-1111, -4023)
         ok = await sim.submit(req("k", OrderSide.BUY, OrderType.MARKET, qty="0.003"))
         assert ok.status is OrderStatus.NEW
 
@@ -153,7 +155,8 @@ def test_insufficient_margin_is_rejected() -> None:
     async def go() -> None:
         await sim.process_bar("BTCUSDT", 0)
         order = await sim.submit(req("big", OrderSide.BUY, OrderType.MARKET, qty="5"))
-        assert order.status is OrderStatus.REJECTED and order.reject_code == -2019
+        assert order.status is OrderStatus.REJECTED
+        assert order.reject_code == -2019
 
     run(go())
 
@@ -186,13 +189,15 @@ def test_isolated_long_is_liquidated_at_the_tier_price() -> None:
         await sim.submit(req("e", OrderSide.BUY, OrderType.MARKET, qty="1"))
         await sim.process_bar("BTCUSDT", 1)
         level = sim.liquidation_price("BTCUSDT")
-        assert level is not None and 47_000 < level < 48_000  # 20x: ~5 % minus maintenance
+        assert level is not None
+        assert 47_000 < level < 48_000  # 20x: ~5 % minus maintenance
         assert sim.next_activity_bar("BTCUSDT", 2) == 2
         await sim.process_bar("BTCUSDT", 2)
 
     run(go())
     assert not run(sim.positions())
-    assert sim.liquidations and sim.liquidations[0].side is Side.LONG
+    assert sim.liquidations
+    assert sim.liquidations[0].side is Side.LONG
     last = [e for e in events if isinstance(e, OrderEvent) and e.fill is not None][-1]
     assert last.order.request.tag == "liquidation"
 

@@ -6,6 +6,7 @@ import asyncio
 from decimal import Decimal
 
 import pandas as pd
+from tests.exchanges.simkit import make_sim
 
 from coinpilot.domain.enums import EntryType, IntentAction, LevelMode, Side
 from coinpilot.domain.intent import ExitLevel, Intent
@@ -15,7 +16,6 @@ from coinpilot.exchanges.base import OrderEvent
 from coinpilot.exchanges.sim.exchange import SimExchange
 from coinpilot.execution.config import ExecutionConfig, PartialTarget
 from coinpilot.execution.order_manager import OrderManager
-from tests.exchanges.simkit import make_sim
 
 D = Decimal
 FLAT = (100.0, 100.2, 99.8, 100.0)
@@ -52,8 +52,8 @@ class Harness:
     async def bar(self, i: int) -> None:
         self.om.set_bar("BTCUSDT", i)
         await self.sim.process_bar("BTCUSDT", i)
-        o, h, lo, c = self.rows[i]
-        await self.om.on_bar_close("BTCUSDT", i, h, lo, c)
+        _, high, low, close = self.rows[i]
+        await self.om.on_bar_close("BTCUSDT", i, high, low, close)
 
     def resting(self) -> list[tuple[OrderType, Decimal | None, Decimal | None]]:
         orders = self.sim._resting["BTCUSDT"] + self.sim._pending_market["BTCUSDT"]
@@ -87,9 +87,11 @@ def test_stop_that_cannot_be_placed_triggers_an_emergency_close() -> None:
 
     asyncio.run(go())
     refused = [e for e in h.events if isinstance(e, OrderEvent) and e.order.status is OrderStatus.REJECTED]
-    assert len(refused) == 3 and all(e.order.reject_code == -2021 for e in refused)
+    assert len(refused) == 3
+    assert all(e.order.reject_code == -2021 for e in refused)
     assert ("BTCUSDT", "emergency_close", "stop-loss could not be placed") in h.notes
-    assert len(h.trades) == 1 and h.trades[0].exit_reason is ExitReason.RISK
+    assert len(h.trades) == 1
+    assert h.trades[0].exit_reason is ExitReason.RISK
     assert not asyncio.run(h.sim.positions())
 
 

@@ -5,25 +5,29 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import structlog
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from coinpilot.data.store import CandleStore, sample_root
 from coinpilot.domain.errors import ConfigError
-from coinpilot.engine.backtest import Backtest, BacktestConfig
-from coinpilot.engine.presets import PRESETS, preset
-from coinpilot.engine.report_summary import render_summary
-from coinpilot.engine.results import BacktestResult, write_results
+
+if TYPE_CHECKING:
+    from coinpilot.data.store import CandleStore
+    from coinpilot.engine.backtest import BacktestConfig
+    from coinpilot.engine.results import BacktestResult
+
+PRESETS = ("realistic", "reference")  # engine.presets.PRESETS; repeated so --help needs no engine import
 
 DEMO_STRATEGIES = ("ref_ema_cross", "c_score", "w_atr_rule", "u_rsi")
 SAMPLE_SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "BNBUSDT", "DOGEUSDT")
 
 
 def _store(path: Path | None) -> CandleStore:
+    from coinpilot.data.store import CandleStore, sample_root
+
     if path is not None:
         return CandleStore(path)
     try:
@@ -37,6 +41,8 @@ def _store(path: Path | None) -> CandleStore:
 
 def run_one(cfg: BacktestConfig, store: CandleStore, console: Console, quiet: bool = False) -> BacktestResult:
     """Run a backtest with a progress display; returns the result."""
+    from coinpilot.engine.backtest import Backtest
+
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
                   TimeElapsedColumn(), console=console, transient=True, disable=quiet) as progress:
         task = progress.add_task(f"{cfg.strategy}: loading", total=3, info="")
@@ -65,6 +71,11 @@ def backtest_cmd(
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Backtest strategies over stored candles; print a summary, write journal, metrics and report."""
+    from coinpilot.engine.backtest import BacktestConfig
+    from coinpilot.engine.presets import preset
+    from coinpilot.engine.report_summary import render_summary
+    from coinpilot.engine.results import write_results
+
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
     console = Console()
     syms = [s.strip().upper() for s in symbols.split(",") if s.strip()]
@@ -93,6 +104,8 @@ def demo_cmd(
     out: Annotated[Path, typer.Option(help="Results directory.")] = Path("results/demo"),
 ) -> None:
     """Backtest the default strategies on the bundled sample and write the HTML reports."""
+    from coinpilot.data.store import sample_root
+
     backtest_cmd(strategy=list(DEMO_STRATEGIES), symbols=",".join(SAMPLE_SYMBOLS), start=None, end=None,
                  profile="realistic", timeframe=None, balance=None, leverage=None, clock="sparse",
                  store=sample_root(), out=out, report=True, quiet=False)

@@ -72,7 +72,7 @@ def _issue_lines(report: SeriesReport) -> list[str]:
     for issue in report.issues:
         style = _STYLE[issue.severity]
         where = ", ".join(str(r) for r in issue.ranges[:_SHOWN]) or ", ".join(_t(t) for t in issue.times[:_SHOWN])
-        more = len(issue.ranges) - _SHOWN if issue.ranges else issue.count - len(issue.times)
+        more = len(issue.ranges) - _SHOWN if issue.ranges else issue.count - min(len(issue.times), _SHOWN)
         tail = f" (+{more} more)" if more > 0 and where else ""
         # fatal messages already name the first offending rows
         body = issue.message if issue.severity is Severity.FATAL or not where else f"{issue.message}: {where}{tail}"
@@ -126,7 +126,11 @@ def check(
     if not roots:
         roots = [sample_root()]
     console = _console()
-    result = check_paths(roots, as_of=_as_of(as_of), cross_source=cross_source)
+    try:
+        result = check_paths(roots, as_of=_as_of(as_of), cross_source=cross_source)
+    except DataError as exc:  # e.g. a path that does not exist
+        console.print(f"[bold red]FAIL[/] {exc}")
+        raise typer.Exit(code=1) from None
     _print_reports(console, result, roots)
     for path, why in result.skipped:
         console.print(f"[dim]skip {_rel(path, roots)}: {why}[/]")
@@ -166,7 +170,11 @@ def import_(
     candle_store = CandleStore(root)
     console = _console()
     when = _as_of(as_of)
-    files, skipped = iter_data_files(paths)
+    try:
+        files, skipped = iter_data_files(paths)
+    except DataError as exc:
+        console.print(f"[bold red]FAIL[/] {exc}")
+        raise typer.Exit(code=1) from None
     failed = 0
     for path in files:
         try:

@@ -6,9 +6,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from sqlalchemy.engine import make_url
-
-from coinpilot.store import migrate
 
 app = typer.Typer(
     help="Operational database (orders, fills, trades, ...): upgrade the schema, show its revision.",
@@ -30,6 +27,8 @@ def _default_url() -> str:
 
 
 def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url  # lazy: keep `coinpilot --help` fast
+
     return make_url(url).render_as_string(hide_password=True)
 
 
@@ -40,6 +39,8 @@ def upgrade_cmd(
 ) -> None:
     """Create the database if needed and migrate it to the newest schema (or --revision)."""
     target = url or _default_url()
+    from coinpilot.store import migrate
+
     before = migrate.current(target)
     migrate.upgrade(target, revision)
     after = migrate.current(target)
@@ -54,6 +55,8 @@ def upgrade_cmd(
 def current_cmd(url: UrlOpt = None) -> None:
     """Show the database's schema revision and whether it is the newest one."""
     target = url or _default_url()
+    from coinpilot.store import migrate
+
     rev, head = migrate.current(target), migrate.head()
     state = "up to date" if rev == head else f"behind (newest is {head}; run `coinpilot db upgrade`)"
     Console(highlight=False, soft_wrap=True).print(f"{_shown(target)}: {rev or 'not initialised'} — {state}")

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from coinpilot.cli import config_cmd, data, db, strategies
+from coinpilot.cli.backtest import backtest_cmd, demo_cmd
 from coinpilot.cli.signals import signals_cmd
 from coinpilot.config.loader import CONFIG_ENV
 from coinpilot.domain.errors import CoinpilotError
@@ -41,6 +42,8 @@ app.add_typer(data.app, name="data")
 app.add_typer(db.app, name="db")
 app.add_typer(strategies.app, name="strategies")
 app.command("signals", help="Run strategies over candles (default: the bundled sample) and print their signals.")(signals_cmd)
+app.command("backtest", help="Backtest strategies over stored candles: summary, trade journal, metrics, HTML report.")(backtest_cmd)
+app.command("demo", help="Backtest the default strategies on the bundled sample and write the HTML reports.")(demo_cmd)
 app.command("check-lookahead", help="Check that a strategy's decisions never use data after their decision time.")(
     strategies.check_lookahead_cmd
 )

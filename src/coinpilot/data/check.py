@@ -25,6 +25,7 @@ from coinpilot.domain.timeframe import Timeframe
 
 @dataclass
 class FileCheck:
+    """One file: the series read from it, or why it could not be read."""
     path: Path
     series: list[ImportedSeries] = field(default_factory=list)
     error: str | None = None
@@ -32,6 +33,7 @@ class FileCheck:
 
 @dataclass
 class CheckResult:
+    """Everything `check_paths` found; the CLI renders it, tests assert on it."""
     files: list[FileCheck] = field(default_factory=list)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     comparisons: list[TimeframeComparison] = field(default_factory=list)
@@ -39,6 +41,7 @@ class CheckResult:
 
     @property
     def reports(self) -> list[SeriesReport]:
+        """Every series report, in file order."""
         return [s.report for f in self.files for s in f.series]
 
     @property

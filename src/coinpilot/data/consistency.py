@@ -26,18 +26,21 @@ RTOL = 1e-9  # sums of decimal volumes differ from the exchange's total in the l
 
 @dataclass(frozen=True, slots=True)
 class FieldDiff:
+    """One field of one bar: the stored value and the one rebuilt from the lower timeframe."""
     field: str
     stored: float
     resampled: float
 
     @property
     def rel(self) -> float:
+        """Relative size of the difference, to tell rounding from a different market."""
         scale = max(abs(self.stored), abs(self.resampled))
         return abs(self.stored - self.resampled) / scale if scale else 0.0
 
 
 @dataclass(frozen=True, slots=True)
 class BarMismatch:
+    """A higher-timeframe bar and the fields in which it disagrees."""
     open_time: pd.Timestamp
     diffs: tuple[FieldDiff, ...]
 
@@ -57,6 +60,7 @@ class TimeframeComparison:
 
     @property
     def agrees(self) -> bool:
+        """True when every compared bar matched."""
         return not self.mismatches
 
 

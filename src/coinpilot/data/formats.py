@@ -26,6 +26,7 @@ DATA_SUFFIXES = (".feather", ".parquet", ".csv", ".csv.gz", ".zip")  # .zip: dat
 
 
 class Format(StrEnum):
+    """Known file layouts; the value is the human name used in messages."""
     FREQTRADE = "freqtrade feather"  # date,open,high,low,close,volume (+ name says what)
     BINANCE_KLINES = "binance klines csv"  # 12 columns, with or without header
     BINANCE_FUNDING = "binance fundingRate csv"
@@ -53,6 +54,7 @@ class FileInfo:
 
 
 def is_data_file(path: Path) -> bool:
+    """Files worth opening; anything else (notes, JSON samples) is skipped with a reason."""
     return path.name.lower().endswith(DATA_SUFFIXES)
 
 

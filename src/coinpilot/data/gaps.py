@@ -71,6 +71,7 @@ def find_gaps(
 
 
 def ranges_from_ms(found: list[tuple[int, int, int]]) -> list[TimeRange]:
+    """(first ms, last ms, count) tuples to TimeRanges for reports."""
     if not found:
         return []
     arr = np.asarray(found, dtype=np.int64)
@@ -90,12 +91,3 @@ def flagged_runs(mask: np.ndarray, times_ms: np.ndarray, step_ms: int) -> list[T
     return ranges_from_ms(
         [(int(t[s]), int(t[e]), int(e - s + 1)) for s, e in zip(starts, ends, strict=True)]
     )
-
-
-def gap_ranges_of(frame: pd.DataFrame, time_col: str, step_ms: int) -> list[TimeRange]:
-    """Inner gaps of any sorted series with a time column (candles, funding, open interest)."""
-    if len(frame) < 2:
-        return []
-    t = frame[time_col].to_numpy(dtype="datetime64[ms]").astype(np.int64)
-    return ranges_from_ms(missing_ranges(t, step_ms))
-

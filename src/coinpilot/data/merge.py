@@ -19,6 +19,7 @@ from coinpilot.data.report import ms_to_times
 
 @dataclass
 class MergeStats:
+    """What an upsert did, so an import can say it and a re-run can prove it changed nothing."""
     appended: int = 0
     unchanged: int = 0
     replaced: list[pd.Timestamp] = field(default_factory=list)
@@ -26,6 +27,7 @@ class MergeStats:
 
     @property
     def changed(self) -> bool:
+        """False when the merge is a no-op: the store then skips the write."""
         return bool(self.appended or self.replaced)
 
 

@@ -25,6 +25,7 @@ MAX_EXAMPLES = 10
 
 
 class Severity(StrEnum):
+    """What the data layer did about an issue (see the module docstring)."""
     FATAL = "fatal"
     FIXED = "fixed"
     WARNING = "warning"
@@ -82,10 +83,12 @@ class SeriesReport:
 
     @property
     def fatal(self) -> list[Issue]:
+        """Issues that make the series unusable."""
         return [i for i in self.issues if i.severity is Severity.FATAL]
 
     @property
     def ok(self) -> bool:
+        """True when nothing is fatal: the series may be stored and used."""
         return not self.fatal
 
     def get(self, code: str) -> Issue | None:
@@ -102,7 +105,8 @@ class SeriesReport:
         count: int | None = None,
         ranges: Sequence[TimeRange] = (),
     ) -> None:
-        shown = tuple(pd.Timestamp(t) for t in list(times)[:MAX_EXAMPLES])
+        """Record an issue; only the first few times are kept, the count says how many."""
+        shown = tuple(pd.Timestamp(t) for t in times[:MAX_EXAMPLES])
         n = count if count is not None else (len(times) if len(times) else len(ranges))
         self.issues.append(Issue(code, severity, message, n, shown, tuple(ranges)))
 

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from coinpilot.data.gaps import gap_ranges_of
 from coinpilot.data.merge import MergeStats, merge_series
 from coinpilot.data.report import Kind, SeriesReport, TimeRange
 from coinpilot.data.validate import validate_candles
@@ -51,6 +50,7 @@ def parse_store_name(name: str) -> tuple[Kind, Timeframe | None]:
 
 
 def time_column(kind: Kind) -> str:
+    """The column that orders a series of this kind."""
     return {Kind.FUNDING: "funding_time", Kind.OPEN_INTEREST: "time"}.get(kind, "open_time")
 
 
@@ -69,6 +69,7 @@ def validate_for(
 
 @dataclass
 class UpsertResult:
+    """What `upsert` did: merge counts, the validation report, and whether it wrote."""
     key: SeriesKey
     path: Path
     stats: MergeStats
@@ -78,6 +79,7 @@ class UpsertResult:
 
 @dataclass
 class SeriesSummary:
+    """Rows, span and gaps of one stored series, for `coinpilot data info`."""
     key: SeriesKey
     rows: int
     first: pd.Timestamp | None
@@ -92,9 +94,11 @@ class CandleStore:
         self.root = Path(root)
 
     def path(self, key: SeriesKey) -> Path:
+        """Where the series lives under the store root (see the layout above)."""
         return self.root / key.venue / key.market / key.symbol.upper() / f"{key.timeframe}.parquet"
 
     def keys(self) -> list[SeriesKey]:
+        """Every stored series, found from the layout (no index file to go stale)."""
         found: list[SeriesKey] = []
         for file in sorted(self.root.glob("*/*/*/*.parquet")):
             venue, market, symbol = file.parts[-4:-1]
@@ -122,6 +126,7 @@ class CandleStore:
         return frame.reset_index(drop=True)
 
     def save(self, key: SeriesKey, frame: pd.DataFrame) -> Path:
+        """Write a whole series atomically; callers normally use `upsert`, which validates first."""
         file = self.path(key)
         file.parent.mkdir(parents=True, exist_ok=True)
         tmp = file.with_suffix(".parquet.tmp")
@@ -149,14 +154,11 @@ class CandleStore:
         return UpsertResult(key, file, stats, report, stats.changed or stored is None)
 
     def summary(self, key: SeriesKey) -> SeriesSummary:
-        """Rows, span and gaps of one stored series (gaps against its timeframe grid)."""
+        """Rows, span and gaps of one stored series (funding: against its usual interval)."""
         frame = self.load(key)
-        kind, tf = parse_store_name(key.timeframe)
-        col = time_column(kind)
-        if not len(frame):
-            return SeriesSummary(key, 0, None, None)
-        gaps = gap_ranges_of(frame, col, tf.ms) if tf is not None else []
-        return SeriesSummary(key, len(frame), frame[col].iloc[0], frame[col].iloc[-1], gaps)
+        _, report = validate_for(key, frame, source=str(self.path(key)))
+        gap = report.get("gap")
+        return SeriesSummary(key, report.rows, report.first, report.last, list(gap.ranges) if gap else [])
 
 
 def _utc(value: pd.Timestamp | str) -> pd.Timestamp:

@@ -25,6 +25,7 @@ SHOWN = 5
 
 
 def as_of_ms(as_of: pd.Timestamp | str | None) -> int | None:
+    """`as_of` as epoch ms UTC (naive means UTC here: it is a moment the caller chose)."""
     if as_of is None:
         return None
     ts = pd.Timestamp(as_of)
@@ -53,6 +54,7 @@ def first_rows(mask: np.ndarray, t: np.ndarray) -> str:
 
 
 def flag_fatal(report: SeriesReport, code: str, flags: npt.ArrayLike, t: np.ndarray, what: str) -> None:
+    """Record rows that make the series unusable, naming the first ones by row and time."""
     mask = np.asarray(flags, dtype=bool)
     if mask.any():
         report.add(
@@ -198,6 +200,7 @@ def validate_candles(
 
 
 def summarise(report: SeriesReport, frame: pd.DataFrame, t: np.ndarray) -> None:
+    """Fill rows/first/last from the clean series."""
     report.rows = len(frame)
     if len(t):
         first, last = ms_to_times(t[[0, -1]])

@@ -34,6 +34,7 @@ from enum import IntEnum
 import numpy as np
 import pandas as pd
 
+from coinpilot.domain.candles import open_ms
 from coinpilot.domain.enums import LevelMode, Side
 from coinpilot.domain.errors import ConfigError, DataError
 from coinpilot.domain.trade import ExitReason, Trade
@@ -113,13 +114,12 @@ class BarInputs:
         funding: FundingSchedule | None = None,
     ) -> BarInputs:
         """From a candle frame (domain.candles contract) and a strategy's prepare() output."""
-        times = candles["open_time"].to_numpy(dtype="datetime64[ms]").astype(np.int64)
         return cls(
             open=candles["open"].to_numpy(dtype=np.float64),
             high=candles["high"].to_numpy(dtype=np.float64),
             low=candles["low"].to_numpy(dtype=np.float64),
             close=candles["close"].to_numpy(dtype=np.float64),
-            times_ms=times,
+            times_ms=open_ms(candles),
             signal=prepared["signal"].to_numpy(dtype=np.int8),
             exit=prepared["exit"].to_numpy(dtype=np.int8),
             stop=prepared["stop"].to_numpy(dtype=np.float64),

@@ -254,8 +254,8 @@ class OrderManager:
         if targets:
             pos.initial_target = targets[-1][0]
         tp_type = OrderType.TAKE_PROFIT if self.config.take_profit == "limit" else OrderType.TAKE_PROFIT_MARKET
-        for level, part_qty in targets:
-            await self._bracket(pos, tp_type, level, part_qty, ExitReason.TAKE_PROFIT, "tp")
+        for target_price, part_qty in targets:
+            await self._bracket(pos, tp_type, target_price, part_qty, ExitReason.TAKE_PROFIT, "tp")
         if self.config.trailing_callback_pct is not None:
             cid = self._cid(pos.symbol, "trail")
             pos.exit_reasons[cid] = ExitReason.TRAILING_STOP

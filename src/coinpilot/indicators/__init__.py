@@ -2,6 +2,8 @@
 
 Contract: float64 numpy in and out, one value per input row, NaN during warm-up (lengths in
 `warmup.WARMUP`). Comparisons of two indicators go through `compare` (tie tolerance).
+NaN is never filled here: a model input layer decides how to fill it (P47: NaN warm-up rows
+reached ONNX and blocked every signal), and a filled value would hide that a window is short.
 """
 
 from coinpilot.indicators.compare import crosses_above, crosses_below, ge, gt, le, lt, shift

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -33,6 +31,7 @@ from coinpilot.obs.logging import get_logger
 from coinpilot.risk import gates, killswitch, limits
 from coinpilot.risk.config import RiskConfig
 from coinpilot.risk.ledger import Outcome, book_trade, observe_equity, roll_day
+from coinpilot.risk.reservations import PendingEntries, Reservation, held_qty
 from coinpilot.risk.sizing import SizedEntry, SizingInputs, size_entry
 from coinpilot.risk.state import RiskState
 from coinpilot.risk.types import (
@@ -53,26 +52,6 @@ _log = get_logger("coinpilot.risk")
 _ANNOUNCED_RULES = {Rule.DAILY_LOSS, Rule.DAILY_LOSS_AMOUNT, Rule.STRATEGY_LOSS}
 
 
-@dataclass(frozen=True, slots=True)
-class _Reservation:
-    """An approved entry the account does not show yet: holds its slot and its margin."""
-
-    symbol: str
-    side: Side
-    strategy: str
-    qty: Decimal
-    price: Decimal
-    notional: Decimal
-    margin: Decimal
-    time: pd.Timestamp
-    prior_qty: Decimal  # what the account held on (symbol, side) at approval
-
-    def as_position(self) -> PositionView:
-        return PositionView(
-            self.symbol, self.side, self.qty, self.price, self.notional, self.strategy, self.time
-        )
-
-
 class RiskManager:
     """Gates, limits, kill switch and sizing for one account. See the module docstring."""
 
@@ -88,7 +67,7 @@ class RiskManager:
         self.state = RiskState(scope=scope)
         if state is not None:
             self.restore_state(state)
-        self._pending: list[_Reservation] = []
+        self._pending = PendingEntries()
         self._actions: list[RiskAction] = []
         self._events: list[RiskEvent] = []
         self._rejections: list[Rejection] = []
@@ -106,20 +85,14 @@ class RiskManager:
     def evaluate(self, intent: Intent, account: AccountView) -> RiskDecision:
         """Approve and size an ENTER intent, or refuse it with the first failing rule."""
         if intent.action is IntentAction.EXIT:
-            return RiskDecision(
-                True,
-                intent.symbol,
-                intent.strategy,
-                intent.side,
-                account.time,
-                verdicts=(GateVerdict.ok("exit", "closing is never blocked (P102)"),),
-            )
+            never = (GateVerdict.ok("exit", "closing is never blocked (P102)"),)
+            return RiskDecision(True, *_who(intent), account.time, verdicts=never)
         self.on_account(account)
         market = account.markets.get(intent.symbol)
         if market is None:
             reason = f"no market info for {intent.symbol} in the account view (engine wiring)"
             return self._reject(intent, account, Rule.MARKET_DATA, reason, [])
-        held = list(account.positions)
+        held = [*account.positions, *self._pending.positions()]
         verdicts: list[GateVerdict] = []
         if self.config.enabled:
             verdicts = self._rule_verdicts(intent, account, market, held)
@@ -127,64 +100,31 @@ class RiskManager:
             if failed is not None:
                 return self._reject(intent, account, Rule(failed.name), failed.detail, verdicts)
 
-        reserved = sum((r.margin for r in self._pending), Decimal(0))
         inputs = SizingInputs(
-            available=account.available_balance - reserved,
-            base_balance=account.base_balance,
-            n_symbols=account.n_symbols,
+            available=account.available_balance,
+            base_balance=account.base_balance, n_symbols=account.n_symbols,
             leverage=account.leverage,
         )
-        sized, size_verdicts = size_entry(
-            intent, market, inputs, self.config.sizing_for(intent.strategy)
-        )
+        sized, size_verdicts = size_entry(intent, market, inputs, self.config.sizing_for(intent.strategy))
         verdicts.extend(size_verdicts)
         if not isinstance(sized, SizedEntry):
             return self._reject(intent, account, sized.rule, sized.reason, verdicts)
         if self.config.enabled:
-            exposure = limits.check_symbol_exposure(
-                intent.symbol, sized.notional, held, self.config.positions
-            )
+            exposure = limits.check_symbol_exposure(intent.symbol, sized.notional, held, self.config.positions)
             verdicts.append(exposure)
             if not exposure.passed:
-                return self._reject(
-                    intent, account, Rule.SYMBOL_EXPOSURE, exposure.detail, verdicts
-                )
+                return self._reject(intent, account, Rule.SYMBOL_EXPOSURE, exposure.detail, verdicts)
 
-        prior = sum(
-            (
-                p.qty
-                for p in account.positions
-                if p.symbol == intent.symbol and p.side is intent.side
-            ),
-            Decimal(0),
-        )
-        self._pending.append(
-            _Reservation(
-                intent.symbol,
-                intent.side,
-                intent.strategy,
-                sized.qty,
-                sized.price,
-                sized.notional,
-                sized.margin,
-                account.time,
-                prior,
-            )
-        )
+        prior = held_qty(account.positions, intent.symbol, intent.side)
+        self._pending.add(Reservation(
+            intent.symbol, intent.side, intent.strategy, sized.qty, sized.price, sized.notional,
+            sized.margin, account.time, prior,
+        ))
         self.state.opened_today += 1
         return RiskDecision(
-            True,
-            intent.symbol,
-            intent.strategy,
-            intent.side,
-            account.time,
-            qty=sized.qty,
-            notional=sized.notional,
-            leverage=sized.leverage,
-            price=sized.price,
-            margin=sized.margin,
-            sizing_mode=sized.mode,
-            verdicts=tuple(verdicts),
+            True, *_who(intent), account.time, qty=sized.qty, notional=sized.notional,
+            leverage=sized.leverage, price=sized.price, margin=sized.margin,
+            sizing_mode=sized.mode, verdicts=tuple(verdicts),
         )
 
     def _rule_verdicts(
@@ -207,11 +147,7 @@ class RiskManager:
         ]
 
     def _reject(
-        self,
-        intent: Intent,
-        account: AccountView,
-        rule: Rule,
-        reason: str,
+        self, intent: Intent, account: AccountView, rule: Rule, reason: str,
         verdicts: list[GateVerdict],
     ) -> RiskDecision:
         self._rejections.append(
@@ -222,23 +158,13 @@ class RiskManager:
             self._announced.add((self.state.day, rule, key))
             self._emit(Outcome(events=[RiskEvent(account.time, EventKind.HALT, rule, key, reason)]))
         return RiskDecision(
-            False,
-            intent.symbol,
-            intent.strategy,
-            intent.side,
-            account.time,
-            rule=rule,
-            reason=reason,
-            verdicts=tuple(verdicts),
+            False, *_who(intent), account.time, rule=rule, reason=reason, verdicts=tuple(verdicts)
         )
 
     def entry_failed(self, symbol: str) -> None:
         """An approved entry on `symbol` was not placed or expired unfilled: free its slot."""
-        for i in range(len(self._pending) - 1, -1, -1):
-            if self._pending[i].symbol == symbol:
-                del self._pending[i]
-                self.state.opened_today = max(0, self.state.opened_today - 1)
-                return
+        if self._pending.release(symbol):
+            self.state.opened_today = max(0, self.state.opened_today - 1)
 
     # ----- clock, account and trades ---------------------------------------------------------
     def on_time(self, now: pd.Timestamp) -> None:
@@ -251,29 +177,13 @@ class RiskManager:
     def on_account(self, account: AccountView) -> None:
         """Observe a fresh account snapshot: rollover, equity watch, filled reservations."""
         self.on_time(account.time)
-        self._settle(account)
+        self._pending.settle(account.positions)
         self._emit(observe_equity(self.state, account, self.config))
-
-    def _settle(self, account: AccountView) -> None:
-        """Drop reservations the account now shows as positions."""
-        if not self._pending:
-            return
-        keep = []
-        for res in self._pending:
-            held = sum(
-                (p.qty for p in account.positions if p.symbol == res.symbol and p.side is res.side),
-                Decimal(0),
-            )
-            if held <= res.prior_qty:
-                keep.append(res)
-        self._pending = keep
 
     def on_trade_closed(self, trade: Trade) -> None:
         """Book a closed trade: daily PnL, per-strategy loss, streaks, kill switch."""
         self.on_time(trade.exit_time)
-        self._pending = [
-            r for r in self._pending if not (r.symbol == trade.symbol and r.side is trade.side)
-        ]
+        self._pending.closed(trade.symbol, trade.side)
         self._emit(book_trade(self.state, trade, self.config))
 
     def _emit(self, outcome: Outcome) -> None:
@@ -281,10 +191,7 @@ class RiskManager:
         self._events.extend(outcome.events)
         for event in outcome.events:
             _log.warning(
-                "risk event",
-                kind=event.kind.value,
-                key=event.key,
-                detail=event.detail,
+                "risk event", kind=event.kind.value, key=event.key, detail=event.detail,
                 scope=self.scope,
             )
 
@@ -311,12 +218,9 @@ class RiskManager:
         """A small summary for the heartbeat and the API (A20)."""
         st = self.state
         return {
-            "scope": self.scope,
-            "day": None if st.day is None else str(st.day),
-            "daily_realized": str(st.daily_realized),
-            "opened_today": st.opened_today,
-            "circuit_breaker": st.circuit_breaker_day is not None
-            and st.circuit_breaker_day == st.day,
+            "scope": self.scope, "day": None if st.day is None else str(st.day),
+            "daily_realized": str(st.daily_realized), "opened_today": st.opened_today,
+            "circuit_breaker": st.day is not None and st.circuit_breaker_day == st.day,
             "drawdown_halted": st.drawdown_halted,
             "peak_equity": None if st.peak_equity is None else str(st.peak_equity),
             "killed": sorted(s for s, r in st.kill_switch.items() if r.killed),
@@ -393,3 +297,7 @@ class RiskManager:
     def _reset_event(self, rule: Rule, key: str) -> RiskEvent:
         now = pd.Timestamp.now(tz="UTC")
         return RiskEvent(now, EventKind.RESET, rule, key, f"{rule.value} reset for {key}")
+
+
+def _who(intent: Intent) -> tuple[str, str, Side]:
+    return intent.symbol, intent.strategy, intent.side

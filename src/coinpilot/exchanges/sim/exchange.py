@@ -15,7 +15,15 @@ import pandas as pd
 
 from coinpilot.domain.enums import OrderSide, Side
 from coinpilot.domain.errors import OrderRejected
-from coinpilot.domain.orders import Fill, Order, OrderRequest, OrderStatus, OrderType, PositionSide, TimeInForce
+from coinpilot.domain.orders import (
+    Fill,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    PositionSide,
+    TimeInForce,
+)
 from coinpilot.exchanges.base import (
     AccountSnapshot,
     ExchangeEvent,
@@ -228,7 +236,11 @@ class SimExchange:
         if not self.config.liquidation or tiers is None or side is None:
             self._liq.pop(key, None)
             return
-        from coinpilot.domain.leverage import PositionLeg, isolated_liquidation_price, liquidation_price
+        from coinpilot.domain.leverage import (
+            PositionLeg,
+            isolated_liquidation_price,
+            liquidation_price,
+        )
 
         if self.config.margin_mode == "isolated":
             price = isolated_liquidation_price(tiers, side=side, qty=pos.size, entry_price=pos.entry_price, margin=pos.margin)
@@ -273,9 +285,8 @@ class SimExchange:
         if symbol not in self.markets:
             raise OrderRejected(f"Invalid symbol {symbol}.", code=-1121)
         position = self._position_for(req)
-        if req.reduce_only or req.close_position:
-            if position.qty == 0 or position.side is None or _closing_side(position.side) is not req.side:
-                raise OrderRejected("ReduceOnly Order is rejected.", code=-2022)
+        if self._reduce_blocked(req):
+            raise OrderRejected("ReduceOnly Order is rejected.", code=-2022)
         ref = self._last_price(symbol)
         if req.type in (OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET, OrderType.TAKE_PROFIT):
             assert req.stop_price is not None
@@ -287,19 +298,26 @@ class SimExchange:
         if req.quote_qty is not None and req.type is not OrderType.MARKET:
             raise OrderRejected("quote_qty is only for market orders", code=-1106)
         if req.quote_qty is not None:
-            est = req.quote_qty / dec(ref)
+            est = req.quote_qty / ref
             flt = self.rules.filters.get(symbol) if self.rules.enabled else None
             req = replace(req, qty=flt.floor_qty_to_step(est, market=True) if flt else est)
         if req.qty is not None:
-            self.rules.validate(symbol, req, dec(ref))
+            self.rules.validate(symbol, req, ref)
             if not (req.reduce_only or req.close_position):
-                price = req.price or req.stop_price or dec(ref)
+                price = req.price or req.stop_price or ref
                 self.rules.check_position_size(symbol, position.size * price + req.qty * price, self.leverage(symbol))
             if self.config.check_margin and not (req.reduce_only or req.close_position):
-                price = req.price or req.stop_price or dec(ref)
+                price = req.price or req.stop_price or ref
                 need = req.qty * price / self.leverage(symbol)
                 if need > self._available():
                     raise OrderRejected("Margin is insufficient.", code=-2019)
+
+    def _reduce_blocked(self, req: OrderRequest) -> bool:
+        """A reduce-only / close-position order with no position of the other side to reduce."""
+        if not (req.reduce_only or req.close_position):
+            return False
+        position = self._position_for(req)
+        return position.side is None or _closing_side(position.side) is not req.side
 
     def _available(self) -> Decimal:
         upnl = sum((p.unrealized(self._last_price(p.symbol)) for p in self.acct.open_positions()), ZERO)
@@ -350,7 +368,8 @@ class SimExchange:
             is_long_pos = 1 if req.side is OrderSide.SELL else 0
             extreme = self._trailing_extreme[req.client_order_id]
             return first_trailing_hit(m.high, m.low, start, is_long_pos, extreme, rate, activation)
-        level = float(req.stop_price if req.type.is_trigger else req.price or 0)
+        raw = req.stop_price if req.type.is_trigger else req.price
+        level = float(raw if raw is not None else 0)
         if _fires_when_falling(req):
             return first_at_or_below(m.low, start, level)
         return first_at_or_above(m.high, start, level)
@@ -369,14 +388,12 @@ class SimExchange:
             order = hit.order
             if order.status.is_final or order not in self._resting[symbol]:
                 continue
-            position = self._position_for(order.request)
-            if order.request.reduce_only or order.request.close_position:
-                if position.qty == 0 or position.side is None or _closing_side(position.side) is not order.request.side:
-                    self._drop(order)
-                    order.reject_reason = "ReduceOnly Order is rejected."
-                    order.apply(OrderStatus.EXPIRED, when)
-                    await self._emit(OrderEvent(order.snapshot(), None, when))
-                    continue
+            if self._reduce_blocked(order.request):
+                self._drop(order)
+                order.reject_reason = "ReduceOnly Order is rejected."
+                order.apply(OrderStatus.EXPIRED, when)
+                await self._emit(OrderEvent(order.snapshot(), None, when))
+                continue
             self._drop(order)
             price = hit.price
             if hit.taker:

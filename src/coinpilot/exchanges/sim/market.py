@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from numba import njit
 
 from coinpilot.domain.candles import open_ms
 from coinpilot.domain.errors import DataError
@@ -47,8 +46,23 @@ def first_at_or_above(high: np.ndarray, start: int, level: float) -> int:
     return _first(lambda a, b: high[a:b] >= level, start, high.shape[0])
 
 
-@njit(cache=True)  # compiled on first use: only trailing stops need it
+_trailing_kernel = None
+
+
 def first_trailing_hit(
+    high: np.ndarray, low: np.ndarray, start: int, is_long: int, extreme: float, callback: float,
+    activation: float,
+) -> int:
+    """Compiled on first use (numba), so runs without trailing stops never pay its start-up."""
+    global _trailing_kernel
+    if _trailing_kernel is None:
+        from numba import njit
+
+        _trailing_kernel = njit(cache=True)(_first_trailing_hit)
+    return int(_trailing_kernel(high, low, start, is_long, extreme, callback, activation))
+
+
+def _first_trailing_hit(
     high: np.ndarray, low: np.ndarray, start: int, is_long: int, extreme: float, callback: float,
     activation: float,
 ) -> int:

@@ -1,7 +1,8 @@
 """Which resting orders a candle triggers, at what price, and in which order they fill.
 
-One rule set, documented once (see SimConfig): a level the open has already passed fills at the
-open (gap); otherwise at the level. Resting limit orders fill at their own price as makers.
+The touch and gap rules are `fillrules`, the same functions the compiled fast path runs, so
+both paths cannot drift: a level the open has already passed fills at the open (gap);
+otherwise at the level. Resting limit orders fill at their own price as makers.
 When several orders trigger in one candle, 'stop_first' fills the position's protective stops
 (adverse side) before its targets and limits, which is the pessimistic assumption; the
 reference benchmark uses it.
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 from coinpilot.domain.enums import OrderSide
 from coinpilot.domain.orders import Order, OrderType
+from coinpilot.exchanges.sim import fillrules
 from coinpilot.exchanges.sim.market import SimMarket
 
 
@@ -25,17 +27,20 @@ class TriggerHit:
     seq: int  # submission order, for stable sorting
 
 
-def _down_fill(level: float, open_: float, low: float) -> float | None:
-    """Price reached going down to `level` in the bar, or None when never touched."""
-    if low > level:
+def _stop_fill(sell: bool, level: float, o: float, h: float, lo: float) -> float | None:
+    """A protective stop's fill in this bar (a sell stop protects a long), or None."""
+    side = 1 if sell else -1
+    if not fillrules.stop_touched(side, h, lo, level):
         return None
-    return open_ if open_ <= level else level
+    return float(fillrules.stop_fill_price(side, o, h, lo, level, fillrules.StopGap.AT_OPEN))
 
 
-def _up_fill(level: float, open_: float, high: float) -> float | None:
-    if high < level:
+def _target_fill(sell: bool, level: float, o: float, h: float, lo: float) -> float | None:
+    """A take-profit's fill in this bar (a sell target closes a long), or None."""
+    side = 1 if sell else -1
+    if not fillrules.target_touched(side, h, lo, level):
         return None
-    return open_ if open_ >= level else level
+    return float(fillrules.target_fill_price(side, o, h, lo, level, fillrules.TargetGap.AT_OPEN))
 
 
 def order_trigger(order: Order, m: SimMarket, i: int, trailing_extreme: float | None) -> TriggerHit | None:
@@ -56,15 +61,15 @@ def order_trigger(order: Order, m: SimMarket, i: int, trailing_extreme: float | 
         if act is not None and ((sell and trailing_extreme < act) or (not sell and trailing_extreme > act)):
             return None
         level = trailing_extreme * (1 - rate) if sell else trailing_extreme * (1 + rate)
-        price = _down_fill(level, o, lo) if sell else _up_fill(level, o, h)
+        price = _stop_fill(sell, level, o, h, lo)
         return None if price is None else TriggerHit(order, price, True, True, seq)
     assert req.stop_price is not None
     level = float(req.stop_price)
     if req.type is OrderType.STOP_MARKET:
-        price = _down_fill(level, o, lo) if sell else _up_fill(level, o, h)
+        price = _stop_fill(sell, level, o, h, lo)
         return None if price is None else TriggerHit(order, price, True, True, seq)
     # take-profit kinds: a sell TP closes a long above the market, a buy TP a short below
-    price = _up_fill(level, o, h) if sell else _down_fill(level, o, lo)
+    price = _target_fill(sell, level, o, h, lo)
     if price is None:
         return None
     if req.type is OrderType.TAKE_PROFIT and req.price is not None:
