@@ -1,11 +1,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
+import structlog
 from pydantic import SecretStr
 
 from coinpilot.obs.logging import configure_logging, get_logger
+
+
+@pytest.fixture(autouse=True)
+def _restore_structlog() -> Iterator[None]:
+    """configure_logging binds the current stderr (capsys's, here): undo it after the test."""
+    yield
+    structlog.reset_defaults()
 
 
 def test_secrets_never_reach_json_logs(capsys: pytest.CaptureFixture[str]) -> None:

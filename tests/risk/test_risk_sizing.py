@@ -245,6 +245,16 @@ def test_a_pending_entry_holds_its_position_slot_until_filled_or_failed() -> Non
     assert risk.evaluate(intent("DOGEUSDT"), acct).approved
 
 
+def test_a_trade_closed_between_snapshots_ends_the_reservation() -> None:
+    from risk_test_helpers import trade
+
+    risk = manager(only(positions={"max_positions": 1}))
+    acct = account(markets=_two_markets())
+    assert risk.evaluate(intent("XRPUSDT"), acct).approved
+    risk.on_trade_closed(trade("1", symbol="XRPUSDT"))  # filled and stopped out within the bar
+    assert risk.evaluate(intent("DOGEUSDT"), acct).approved
+
+
 def test_a_filled_entry_stops_being_reserved() -> None:
     from risk_test_helpers import position
 

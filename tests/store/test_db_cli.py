@@ -38,10 +38,8 @@ def test_default_url_comes_from_settings(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_password_is_not_echoed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from coinpilot.cli import db
-
-    monkeypatch.setattr(db.migrate, "current", lambda url: "0001")
-    monkeypatch.setattr(db.migrate, "head", lambda: "0001")
+    monkeypatch.setattr(migrate, "current", lambda url: "0001")
+    monkeypatch.setattr(migrate, "head", lambda: "0001")
     result = runner.invoke(app, ["current", "--url", "postgresql://bot:s3cret@db/coinpilot"])
     assert "s3cret" not in result.output
     assert "***" in result.output

@@ -116,9 +116,7 @@ def check(
 ) -> None:
     """Validate data files and cross-check timeframes; exit code 1 if any file is unusable.
 
-    Reports per series: rows, time range, gaps (never filled), flat zero-volume runs
-    (maintenance), OHLC violations, duplicates, the still-open last candle; then the
-    higher-timeframe bars that disagree with the lower timeframe resampled.
+    Reports per series: rows, time range, gaps (never filled), flat zero-volume runs (maintenance), OHLC violations, duplicates, the still-open last candle; then the higher-timeframe bars that disagree with the lower timeframe resampled.
     """
     roots = list(paths or [])
     if store is not None:
@@ -163,8 +161,7 @@ def import_(
 ) -> None:
     """Import files into the store: auto-detect the format, validate, upsert (idempotent).
 
-    Unusable files are reported and skipped (exit code 1); candles still open at --as-of and
-    the open last row of REST snapshots are never stored.
+    Unusable files are reported and skipped (exit code 1); candles still open at --as-of and the open last row of REST snapshots are never stored.
     """
     root = store or _default_store()
     candle_store = CandleStore(root)

@@ -101,7 +101,7 @@ class RiskManager:
                 return self._reject(intent, account, Rule(failed.name), failed.detail, verdicts)
 
         inputs = SizingInputs(
-            available=account.available_balance,
+            available=account.available_balance - self._pending.margin(),
             base_balance=account.base_balance, n_symbols=account.n_symbols,
             leverage=account.leverage,
         )
