@@ -23,9 +23,11 @@ import common
 COLUMNS = (
     ("bars", "{:,}"),
     ("engine_s", "{:.3f}"),
+    ("engine_cpu_s", "{:.3f}"),
     ("bars_per_s", "{:,.0f}"),
     ("process_s", "{:.1f}"),
     ("process_s_outside", "{:.1f}"),
+    ("cpu_s_outside", "{:.1f}"),
     ("peak_rss_mb", "{:.0f}"),
     ("trades", "{}"),
     ("pnl", "{:.2f}"),

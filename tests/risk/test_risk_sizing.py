@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from risk_test_helpers import (
     account,
     doge_filters,
@@ -17,7 +19,7 @@ from risk_test_helpers import (
     xrp_tiers,
 )
 
-from coinpilot.domain.enums import EntryType, Side
+from coinpilot.domain.enums import EntryType, OrderSide, Side
 from coinpilot.exchanges.upbit.rules import krw_filters
 from coinpilot.risk import RiskDecision, Rule
 from coinpilot.risk.sizing import dynamic_margin_ratio, kelly_fraction
@@ -265,3 +267,34 @@ def test_a_filled_entry_stops_being_reserved() -> None:
     filled = account(positions=(position("XRPUSDT", qty="40"),), available="990", markets=_two_markets())
     risk.on_account(filled)
     assert risk.status()["pending_entries"] == 0  # margin is not subtracted twice
+
+
+# ----- properties --------------------------------------------------------------------------------
+@settings(max_examples=150, deadline=None)
+@given(
+    available=st.decimals(min_value=1, max_value=10_000_000, places=2),
+    base=st.decimals(min_value=1, max_value=10_000_000, places=2),
+    price=st.decimals(min_value=D("0.0143"), max_value=100, places=4),
+    n_symbols=st.integers(min_value=1, max_value=50),
+    leverage=st.integers(min_value=1, max_value=75),
+    mode=st.sampled_from(["dynamic_margin", "fixed_notional", "kelly"]),
+)
+def test_an_approved_size_fits_the_margin_and_the_filters(
+    available: Decimal, base: Decimal, price: Decimal, n_symbols: int, leverage: int, mode: str
+) -> None:
+    cfg = only(sizing=sizing(mode, on_excess_leverage="reduce"))
+    mk = {"XRPUSDT": market(price=str(price), leverage_tiers=xrp_tiers())}
+    acct = account(balance=str(available), base=str(base), n_symbols=n_symbols, leverage=leverage, markets=mk)
+    decision = manager(cfg).evaluate(intent(), acct)
+    if not decision.approved:
+        assert decision.rule in {Rule.MIN_NOTIONAL, Rule.QUANTITY, Rule.MARGIN, Rule.LEVERAGE}
+        return
+    assert decision.qty is not None
+    assert decision.margin is not None
+    assert decision.leverage is not None
+    filters = xrp_filters()
+    filters.validate_order(OrderSide.BUY, decision.qty, None, is_market=True, reference_price=price)
+    assert decision.margin <= available
+    xrp_tiers().check_leverage(decision.qty * price, decision.leverage)
+    if mode == "dynamic_margin":  # never more than MAX of the per-symbol share as margin
+        assert decision.margin <= available / n_symbols * D("0.5") + D("1e-20")

@@ -8,10 +8,9 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
-from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource
 from pydantic_settings.exceptions import SettingsError
 
-from coinpilot.config.settings import Settings
+from coinpilot.config.settings import YAML_VALUES, Settings
 from coinpilot.domain.errors import ConfigError
 
 CONFIG_ENV = "COINPILOT_CONFIG"
@@ -51,25 +50,15 @@ def load_settings(config_path: Path | str | None = None, **overrides: Any) -> Se
     path = config_path or os.environ.get(CONFIG_ENV)
     file_values = _read_yaml(Path(path)) if path else {}
 
-    class _WithFile(Settings):
-        @classmethod
-        def settings_customise_sources(
-            cls,
-            settings_cls: type[BaseSettings],
-            init_settings: PydanticBaseSettingsSource,
-            env_settings: PydanticBaseSettingsSource,
-            dotenv_settings: PydanticBaseSettingsSource,
-            file_secret_settings: PydanticBaseSettingsSource,
-        ) -> tuple[PydanticBaseSettingsSource, ...]:
-            yaml_source = InitSettingsSource(settings_cls, init_kwargs=file_values)
-            return (init_settings, env_settings, dotenv_settings, yaml_source)
-
+    token = YAML_VALUES.set(file_values)
     try:
-        settings = _WithFile(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
     except SettingsError as exc:  # an env value that cannot be parsed at all
         raise ConfigError(f"invalid configuration from the environment: {exc}") from None
+    finally:
+        YAML_VALUES.reset(token)
     if path:
         settings.yaml_path = Path(path)
     return settings

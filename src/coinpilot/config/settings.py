@@ -8,13 +8,21 @@ would leak), and never printed: `masked_dump()` is what `coinpilot config show` 
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 Mode = Literal["backtest", "paper", "testnet", "live"]
+YAML_VALUES: ContextVar[dict[str, Any]] = ContextVar("coinpilot_yaml_values", default={})  # noqa: B039
 MASK = "**********"
 
 
@@ -159,7 +167,9 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, dotenv_settings)
+        # YAML values (set by config.loader for the duration of one load) rank below env/.env
+        yaml_source = InitSettingsSource(settings_cls, init_kwargs=YAML_VALUES.get())
+        return (init_settings, env_settings, dotenv_settings, yaml_source)
 
     def strategy_params(self, name: str, symbol: str) -> dict[str, Any]:
         """Merged params for (strategy, symbol): section params < per-symbol overrides < YAML file.

@@ -191,12 +191,17 @@ def validate_candles(
         if moving.any():
             report.add("zero_volume_moving", Severity.WARNING, "bars with zero volume but moving prices", times=ms_to_times(t[moving]))
     if not off_grid.any():
-        gaps = ranges_from_ms(missing_ranges(t, tf.ms))
-        if gaps:
-            n = sum(g.bars for g in gaps)
-            report.add("gap", Severity.WARNING, f"{n} missing bar(s) in {len(gaps)} gap(s); not filled", ranges=gaps, count=n)
+        report_gaps(report, t, tf, "bar(s)")
     summarise(report, clean, t)
     return clean, report
+
+
+def report_gaps(report: SeriesReport, t: np.ndarray, tf: Timeframe, what: str) -> None:
+    """List missing grid points as ranges; they are reported, never filled."""
+    gaps = ranges_from_ms(missing_ranges(t, tf.ms))
+    if gaps:
+        n = sum(g.bars for g in gaps)
+        report.add("gap", Severity.WARNING, f"{n} missing {what} in {len(gaps)} gap(s); not filled", ranges=gaps, count=n)
 
 
 def summarise(report: SeriesReport, frame: pd.DataFrame, t: np.ndarray) -> None:

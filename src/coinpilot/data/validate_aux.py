@@ -17,6 +17,7 @@ from coinpilot.data.validate import (
     as_of_ms,
     drop_after,
     flag_fatal,
+    report_gaps,
     sort_and_dedupe,
     summarise,
     time_ms,
@@ -94,9 +95,6 @@ def validate_open_interest(
     clean, t = sort_and_dedupe(clean, t, report)
     clean, t = drop_after(clean, t, as_of_ms(as_of), report, f"snapshot(s) after {as_of}")
     if tf is not None:
-        gaps = ranges_from_ms(missing_ranges(t, tf.ms))
-        if gaps:
-            n = sum(g.bars for g in gaps)
-            report.add("gap", Severity.WARNING, f"{n} missing snapshot(s); not filled", ranges=gaps, count=n)
+        report_gaps(report, t, tf, "snapshot(s)")
     summarise(report, clean, t)
     return clean, report

@@ -16,7 +16,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class _Section(BaseModel):
@@ -263,15 +263,6 @@ class RiskConfig(_Section):
     funding: FundingBlackoutConfig = Field(default_factory=FundingBlackoutConfig)
     strategies: dict[str, StrategyRiskConfig] = Field(default_factory=dict)
 
-    # per-strategy (gates, sizing) with overrides merged in, built once at validation
-    _resolved: dict[str, tuple[GateConfig, SizingConfig]] = PrivateAttr(default_factory=dict)
-
-    def model_post_init(self, context: Any, /) -> None:
-        self._resolved = {
-            name: (_merged(self.gates, o.gates), _merged(self.sizing, o.sizing))
-            for name, o in self.strategies.items()
-        }
-
     @classmethod
     def permissive(cls, sizing: SizingConfig | None = None) -> RiskConfig:
         """Every rule off: for parity runs against peers that have no risk layer."""
@@ -294,10 +285,14 @@ class RiskConfig(_Section):
         )
 
     def gates_for(self, strategy: str) -> GateConfig:
-        return self._resolved[strategy][0] if strategy in self._resolved else self.gates
+        """The gates of `strategy`: its override merged over the global section."""
+        override = self.strategies.get(strategy)
+        return self.gates if override is None else _merged(self.gates, override.gates)
 
     def sizing_for(self, strategy: str) -> SizingConfig:
-        return self._resolved[strategy][1] if strategy in self._resolved else self.sizing
+        """The sizing of `strategy`: its override merged over the global section."""
+        override = self.strategies.get(strategy)
+        return self.sizing if override is None else _merged(self.sizing, override.sizing)
 
 
 M = TypeVar("M", bound=BaseModel)

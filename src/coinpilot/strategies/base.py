@@ -152,33 +152,23 @@ class Strategy(ABC):
         when = pd.Timestamp(int(column(data.candles, TIME)[t].astype(np.int64)) + self.timeframe.ms,
                             unit="ms", tz="UTC")
         price = float(column(data.candles, "close")[t])
-        if sig != 0:
-            stop = float(column(prepared, "stop")[t])
-            target = float(column(prepared, "target")[t])
-            return Intent(
-                strategy=self.name,
-                symbol=data.symbol,
-                action=IntentAction.ENTER,
-                side=Side.from_sign(sig),
-                time=when,
-                price=price,
-                stop=None if np.isnan(stop) else ExitLevel(self.level_mode, stop),
-                target=None if np.isnan(target) else ExitLevel(self.level_mode, target),
-                time_limit_bars=self.params.time_limit_bars,
-                reason=self.reason(prepared, t),
-                score=float(column(prepared, "score")[t]),
-            )
-        if exit_dir != 0:
-            return Intent(
-                strategy=self.name,
-                symbol=data.symbol,
-                action=IntentAction.EXIT,
-                side=Side.from_sign(exit_dir),
-                time=when,
-                price=price,
-                reason=self.reason(prepared, t),
-            )
-        return None
+        if sig == 0 and exit_dir == 0:
+            return None
+        common: dict[str, Any] = {"strategy": self.name, "symbol": data.symbol, "time": when, "price": price,
+                  "reason": self.reason(prepared, t)}
+        if sig == 0:
+            return Intent(action=IntentAction.EXIT, side=Side.from_sign(exit_dir), **common)
+        stop = float(column(prepared, "stop")[t])
+        target = float(column(prepared, "target")[t])
+        return Intent(
+            action=IntentAction.ENTER,
+            side=Side.from_sign(sig),
+            stop=None if np.isnan(stop) else ExitLevel(self.level_mode, stop),
+            target=None if np.isnan(target) else ExitLevel(self.level_mode, target),
+            time_limit_bars=self.params.time_limit_bars,
+            score=float(column(prepared, "score")[t]),
+            **common,
+        )
 
     def reason(self, prepared: pd.DataFrame, t: int) -> str:
         """Human-readable reason for the decision at bar t (override for detail)."""
