@@ -86,8 +86,21 @@ def test_strategy_override_replaces_only_the_written_keys() -> None:
 
 
 def test_override_that_breaks_a_constraint_fails_at_load() -> None:
-    with pytest.raises(ValidationError, match="relax"):
+    with pytest.raises(ValidationError, match=r"(?s)strategies\.x.*relax"):
         RiskConfig.model_validate({"strategies": {"x": {"gates": {"min_reward_risk": 1.0}}}})
+    with pytest.raises(ValidationError, match=r"(?s)strategies\.x.*horizon_minuts"):
+        RiskConfig.model_validate({"strategies": {"x": {"gates": {"horizon_minuts": 20}}}})
+
+
+def test_override_is_judged_merged_not_alone() -> None:
+    cfg = RiskConfig.model_validate(
+        {
+            "gates": {"relaxed_reward_risk": 1.0},
+            "strategies": {"x": {"gates": {"min_reward_risk": 1.02}}},
+        }
+    )
+    assert cfg.gates_for("x").min_reward_risk == 1.02
+    assert cfg.gates_for("x").relaxed_reward_risk == 1.0
 
 
 def test_json_round_trip_is_identical() -> None:

@@ -16,7 +16,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 
 class _Section(BaseModel):
@@ -243,10 +250,15 @@ class FundingBlackoutConfig(_Section):
 
 
 class StrategyRiskConfig(_Section):
-    """Per-strategy overrides; unset keys fall back to the global sections."""
+    """Per-strategy overrides: only the keys written here replace the global sections.
 
-    gates: GateConfig | None = None
-    sizing: SizingConfig | None = None
+    Kept as plain mappings and validated merged (see RiskConfig), because an override on its
+    own is not a complete section: `{min_reward_risk: 1.02}` is valid over a global
+    `relaxed_reward_risk: 1.0` but not over the model default of 1.05.
+    """
+
+    gates: dict[str, Any] = Field(default_factory=dict)
+    sizing: dict[str, Any] = Field(default_factory=dict)
 
 
 class RiskConfig(_Section):
@@ -284,6 +296,16 @@ class RiskConfig(_Section):
             funding=FundingBlackoutConfig(enabled=False),
         )
 
+    @model_validator(mode="after")
+    def _overrides_merge_cleanly(self) -> RiskConfig:
+        for name in self.strategies:
+            try:
+                self.gates_for(name)
+                self.sizing_for(name)
+            except ValidationError as exc:
+                raise ValueError(f"strategies.{name}: {exc}") from None
+        return self
+
     def gates_for(self, strategy: str) -> GateConfig:
         """The gates of `strategy`: its override merged over the global section."""
         override = self.strategies.get(strategy)
@@ -298,12 +320,11 @@ class RiskConfig(_Section):
 M = TypeVar("M", bound=BaseModel)
 
 
-def _merged(base: M, override: M | None) -> M:
+def _merged(base: M, override: dict[str, Any]) -> M:
     """`base` with only the keys the user wrote in `override` replaced (recursively)."""
-    if override is None:
+    if not override:
         return base
-    data = _deep_merge(base.model_dump(), override.model_dump(exclude_unset=True))
-    return type(base).model_validate(data)
+    return type(base).model_validate(_deep_merge(base.model_dump(), override))
 
 
 def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
