@@ -8,7 +8,7 @@ timeout leaves the outcome open: such an order is reconciled, never treated as f
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 
@@ -158,7 +158,9 @@ class Order:
         self.updated_at = when
 
     def snapshot(self) -> Order:
-        return replace(self, fills=list(self.fills))
+        """An independent copy for event consumers (built directly: this runs per order event)."""
+        return Order(self.request, self.status, self.filled_qty, self.avg_price, self.exchange_order_id,
+                     self.created_at, self.updated_at, self.reject_reason, self.reject_code, list(self.fills))
 
 
 def client_order_id(run_id: str, symbol: str, seq: int, role: str) -> str:

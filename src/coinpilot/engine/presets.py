@@ -29,7 +29,9 @@ def preset(name: str, strategy: str, symbols: list[str], **overrides: Any) -> Ba
                 check_margin=False, funding="off", missing_funding="ignore", liquidation=False,
             ),
             execution=ExecutionConfig(on_opposite_signal="ignore", round_levels=False),
-            risk=RiskConfig.permissive(SizingConfig(mode="fixed_notional", fixed_notional=FixedNotionalConfig(notional=Decimal(100)))),
+            risk=RiskConfig.permissive(
+                SizingConfig(mode="fixed_notional", fixed_notional=FixedNotionalConfig(notional=Decimal(100)))
+            ).model_copy(update={"enabled": False}),
             end_of_data="last_open", size_at_fill=True,
         )
     elif name == "realistic":

@@ -69,6 +69,7 @@ class OrderManager:
         self._on_trade: list[TradeHandler] = []
         self._on_note: list[NoteHandler] = []
         self._last_bar: dict[str, int] = {}
+        self._live: set[str] = set()  # our orders the exchange last reported as working
 
     # ---- wiring -----------------------------------------------------------------------------
     def on_trade(self, handler: TradeHandler) -> None:
@@ -171,9 +172,16 @@ class OrderManager:
             if pos is not None:
                 pos.funding += event.amount
             return
-        if not isinstance(event, OrderEvent) or event.fill is None:
+        if not isinstance(event, OrderEvent):
             return
-        fill, order = event.fill, event.order
+        order = event.order
+        if order.status.is_final:
+            self._live.discard(order.client_order_id)
+        elif order.status in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED):
+            self._live.add(order.client_order_id)
+        if event.fill is None:
+            return
+        fill = event.fill
         symbol = order.symbol
         pending = self.pending.get(symbol)
         if pending is not None and order.client_order_id == pending.order_id:
@@ -328,15 +336,14 @@ class OrderManager:
         return flt.floor_qty_to_step(qty) if flt is not None else qty
 
     async def _cancel_quietly(self, symbol: str, cid: str) -> None:
-        open_ids = {o.client_order_id for o in await self.exchange.open_orders(symbol)}
-        if cid in open_ids:
+        """Cancel one of our orders if it is still working (known from the order events)."""
+        if cid in self._live:
             await self.exchange.cancel(symbol, cid)
 
     async def _cancel_brackets(self, pos: ManagedPosition) -> None:
-        open_ids = {o.client_order_id for o in await self.exchange.open_orders(pos.symbol)}
         for cid in [pos.stop_order, *pos.target_orders]:
-            if cid is not None and cid in open_ids:
-                await self.exchange.cancel(pos.symbol, cid)
+            if cid is not None:
+                await self._cancel_quietly(pos.symbol, cid)
 
     async def _finish(self, pos: ManagedPosition, reason: ExitReason) -> None:
         del self.positions[pos.symbol]
