@@ -69,6 +69,7 @@ def backtest_cmd(
     out: Annotated[Path, typer.Option(help="Results directory.")] = Path("results"),
     report: Annotated[bool, typer.Option(help="Write the HTML report.")] = True,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    rerun: Annotated[Path | None, typer.Option(help="Repeat a stored run: its results folder or config.json.")] = None,
 ) -> None:
     """Backtest strategies over stored candles; print a summary, write journal, metrics and report."""
     from coinpilot.engine.backtest import BacktestConfig
@@ -82,6 +83,16 @@ def backtest_cmd(
     candle_store = _store(store)
     results = []
     t0 = time.perf_counter()
+    if rerun is not None:
+        import json
+
+        path = rerun / "config.json" if rerun.is_dir() else rerun
+        if not path.exists():
+            raise ConfigError(f"--rerun: no config.json at {path}")
+        cfg = BacktestConfig.from_stored(json.loads(path.read_text()))
+        result = run_one(cfg, candle_store, console, quiet)
+        results.append((result, write_results(result, out / result.run_id, report=report)))
+        strategy = []
     for name in strategy:
         params = {"timeframe": timeframe} if timeframe else {}
         overrides: dict[str, object] = {"start": start, "end": end, "clock": clock, "params": params}

@@ -44,7 +44,14 @@ from coinpilot.strategies.marketdata import market_data_for
 
 
 class BacktestConfig(BaseModel):
-    """Everything a run depends on; stored with the results so a run can be repeated."""
+    """Everything a run depends on; stored with the results (config.json) so a run can be
+    repeated exactly: `BacktestConfig.from_stored(json)` or `coinpilot backtest --rerun DIR`.
+
+    `clock`: 'sparse' visits only bars where something can happen; 'dense' visits every bar
+    like a paper replay. Both give identical trades; the one exception is an equity-based
+    breaker (risk.losses.circuit_breaker_loss / max_drawdown), which sparse checks only at
+    the bars it visits: use 'dense' when such a breaker must see every bar's equity.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -63,6 +70,11 @@ class BacktestConfig(BaseModel):
     clock: Literal["sparse", "dense"] = "sparse"
     end_of_data: Literal["last_open", "last_close"] = "last_close"
     size_at_fill: bool = False
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]) -> BacktestConfig:
+        """Rebuild from a results config.json (run metadata keys are ignored)."""
+        return cls.model_validate({k: v for k, v in stored.items() if k in cls.model_fields})
 
 
 @dataclass
@@ -160,8 +172,9 @@ class Backtest:
         om = OrderManager(sim, run_id, cfg.execution, filters)
         bus = EventBus()
         collect = _Collect()
-        risk = RiskManager(cfg.risk)
+        risk = RiskManager(cfg.risk, scope="backtest")
         sim.add_listener(om.on_event)
+        om.on_entry_failed(risk.entry_failed)
 
         async def on_trade(trade: Trade) -> None:
             risk.on_trade_closed(trade)
@@ -194,8 +207,16 @@ class Backtest:
             for s in cfg.symbols
         }
 
+        watch_equity = cfg.risk.enabled and (
+            cfg.risk.losses.circuit_breaker_loss is not None or cfg.risk.losses.max_drawdown is not None
+        )
+
         async def after_event(symbol: str, bar: int) -> None:
-            risk.on_time(sim.now(symbol))
+            now = sim.now(symbol)
+            if watch_equity and om.positions:  # F16 breaker / drawdown stop watch equity
+                risk.on_account(await viewer.view(now))
+            else:
+                risk.on_time(now)
             for action in risk.pending_actions():
                 for other in list(om.positions):
                     await om.exit(other, ExitReason.RISK)

@@ -13,7 +13,6 @@ import pandas as pd
 
 from coinpilot.domain.enums import IntentAction
 from coinpilot.domain.intent import Intent
-from coinpilot.domain.orders import OrderStatus
 from coinpilot.domain.trade import ExitReason, Trade
 from coinpilot.engine import bus as ch
 from coinpilot.engine.bus import EventBus
@@ -107,11 +106,9 @@ class Bot:
             await self.bus.publish(ch.RISK_REJECTED, rejection)
             return
         if self.size_at_fill and decision.notional is not None:
-            order = await self.om.enter(intent, i, quote_qty=decision.notional)
+            await self.om.enter(intent, i, quote_qty=decision.notional)
         else:
-            order = await self.om.enter(intent, i, qty=decision.qty)
-        if order.status is OrderStatus.REJECTED:
-            self.risk.entry_failed(self.symbol)
+            await self.om.enter(intent, i, qty=decision.qty)
 
     async def _on_trade(self, trade: Trade) -> None:
         if trade.symbol != self.symbol:

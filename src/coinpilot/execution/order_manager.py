@@ -68,6 +68,7 @@ class OrderManager:
         self._trade_seq = 0
         self._on_trade: list[TradeHandler] = []
         self._on_note: list[NoteHandler] = []
+        self._on_entry_failed: list[Callable[[str], None]] = []
         self._last_bar: dict[str, int] = {}
         self._live: set[str] = set()  # our orders the exchange last reported as working
 
@@ -77,6 +78,15 @@ class OrderManager:
 
     def on_note(self, handler: NoteHandler) -> None:
         self._on_note.append(handler)
+
+    def on_entry_failed(self, handler: Callable[[str], None]) -> None:
+        """Called with the symbol when an approved entry ends without a fill (rejected/expired)."""
+        self._on_entry_failed.append(handler)
+
+    def _entry_failed(self, symbol: str) -> None:
+        self.pending.pop(symbol, None)
+        for handler in self._on_entry_failed:
+            handler(symbol)
 
     def _cid(self, symbol: str, role: str) -> str:
         seq = self._seq.get(symbol, 0) + 1
@@ -104,12 +114,15 @@ class OrderManager:
                                    self.config.limit_max_reprices)
             pending.first_price = price
             self.pending[symbol] = pending
-            return await self._submit(OrderRequest(cid, symbol, side, OrderType.LIMIT, qty, price=price, tag="entry"))
+            order = await self._submit(OrderRequest(cid, symbol, side, OrderType.LIMIT, qty, price=price, tag="entry"))
+            if order.status is OrderStatus.REJECTED:
+                self._entry_failed(symbol)
+            return order
         cid = self._cid(symbol, "entry")
         self.pending[symbol] = PendingEntry(intent, cid, bar, qty, quote_qty, None, 0)
         order = await self._submit(OrderRequest(cid, symbol, side, OrderType.MARKET, qty, quote_qty=quote_qty, tag="entry"))
         if order.status is OrderStatus.REJECTED:
-            self.pending.pop(symbol, None)
+            self._entry_failed(symbol)
         return order
 
     async def exit(self, symbol: str, reason: ExitReason) -> Order | None:
@@ -125,9 +138,10 @@ class OrderManager:
                                                pos.open_qty, reduce_only=True, tag=reason.value))
 
     async def cancel_entry(self, symbol: str) -> None:
-        pending = self.pending.pop(symbol, None)
+        pending = self.pending.get(symbol)
         if pending is not None:
             await self._cancel_quietly(symbol, pending.order_id)
+            self._entry_failed(symbol)
 
     # ---- bar-close duties ----------------------------------------------------------------------
     async def on_bar_close(self, symbol: str, bar: int, high: float, low: float, close: float) -> None:
@@ -329,7 +343,7 @@ class OrderManager:
             pending.order_id, pending.deadline = cid, None
             await self._submit(OrderRequest(cid, symbol, side, OrderType.MARKET, pending.qty, tag="entry"))
         else:
-            self.pending.pop(symbol, None)
+            self._entry_failed(symbol)
 
     def _floor(self, symbol: str, qty: Decimal) -> Decimal:
         flt = self.filters.get(symbol)
