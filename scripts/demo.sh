@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-exec uv run --locked coinpilot signals "$@"
+exec uv run --locked coinpilot demo "$@"

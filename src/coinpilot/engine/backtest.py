@@ -211,12 +211,16 @@ class Backtest:
             cfg.risk.losses.circuit_breaker_loss is not None or cfg.risk.losses.max_drawdown is not None
         )
 
+        last_day = [-1]
+
         async def after_event(symbol: str, bar: int) -> None:
-            now = sim.now(symbol)
+            market = sim.markets[symbol]
+            day = (int(market.times[bar]) + market.timeframe.ms) // 86_400_000
             if watch_equity and om.positions:  # F16 breaker / drawdown stop watch equity
-                risk.on_account(await viewer.view(now))
-            else:
-                risk.on_time(now)
+                risk.on_account(await viewer.view(sim.now(symbol)))
+            elif day != last_day[0]:  # the risk day only moves at UTC midnight
+                risk.on_time(sim.now(symbol))
+            last_day[0] = day
             for action in risk.pending_actions():
                 for other in list(om.positions):
                     await om.exit(other, ExitReason.RISK)

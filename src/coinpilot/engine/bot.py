@@ -59,7 +59,7 @@ class Bot:
         """Next bar >= start where the strategy's decision can change anything."""
         busy = self.om.busy(self.symbol)
         bars = self._holding if busy else self._entries
-        k = int(np.searchsorted(bars, start))
+        k = int(bars.searchsorted(start))
         return int(bars[k]) if k < bars.shape[0] else -1
 
     async def on_close(self, i: int) -> None:
@@ -70,7 +70,7 @@ class Bot:
             self.symbol, i, float(column(candles, "high")[i]), float(column(candles, "low")[i]),
             float(column(candles, "close")[i]),
         )
-        k = int(np.searchsorted(self.candidates, i))
+        k = int(self.candidates.searchsorted(i))
         if k >= self.candidates.shape[0] or self.candidates[k] != i:
             return
         intent = self.strategy.decide(self.prepared, i, self.data)

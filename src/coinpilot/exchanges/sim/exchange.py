@@ -70,6 +70,8 @@ class SimExchange:
         self._scan_cache: dict[str, tuple[int, int]] = {}
         self._liq: dict[tuple[str, PositionSide], float] = {}
         self._price_now: dict[str, float] = {}
+        self._now_cache: dict[str, tuple[int, pd.Timestamp]] = {}
+        self._price_cache: dict[str, tuple[tuple[int, float | None], Decimal]] = {}
         self.funding_ledger: list[FundingEvent] = []
         self.liquidations: list[LiquidationEvent] = []
 
@@ -88,8 +90,15 @@ class SimExchange:
             await listener(event)
 
     def now(self, symbol: str) -> pd.Timestamp:
-        m, i = self.markets[symbol], self.cursor[symbol]
-        return m.close_time(i) if i >= 0 else m.time(0)
+        """The simulated time for a symbol: the close of its last processed bar (cached)."""
+        i = self.cursor[symbol]
+        cached = self._now_cache.get(symbol)
+        if cached is not None and cached[0] == i:
+            return cached[1]
+        m = self.markets[symbol]
+        ts = m.close_time(i) if i >= 0 else m.time(0)
+        self._now_cache[symbol] = (i, ts)
+        return ts
 
     # ---- the port ---------------------------------------------------------------------------
     async def set_leverage(self, symbol: str, leverage: int) -> None:
@@ -181,13 +190,14 @@ class SimExchange:
                         self._trailing_extreme[key] = max(self._trailing_extreme[key], float(m.high[lo:hi].max()))
                     else:
                         self._trailing_extreme[key] = min(self._trailing_extreme[key], float(m.low[lo:hi].min()))
-        opened_at = m.time(i)
         self._price_now[symbol] = float(m.open[i])
         # orders that listeners send while the open is being filled (a re-entry after a
         # reverse close) fill at the same open, as they would milliseconds later in reality
-        while self._pending_market[symbol]:
-            order = self._pending_market[symbol].pop(0)
-            await self._fill_market(order, float(m.open[i]), i, opened_at)
+        if self._pending_market[symbol]:
+            opened_at = m.time(i)
+            while self._pending_market[symbol]:
+                order = self._pending_market[symbol].pop(0)
+                await self._fill_market(order, float(m.open[i]), i, opened_at)
         await self._run_triggers(m, i)
         await self._run_liquidation(m, i)
         self._price_now.pop(symbol, None)
@@ -326,10 +336,17 @@ class SimExchange:
     def _last_price(self, symbol: str) -> Decimal:
         """The price 'now': the open while a bar's open is being filled, else the last close."""
         live = self._price_now.get(symbol)
+        key = (self.cursor[symbol], live)
+        cached = self._price_cache.get(symbol)
+        if cached is not None and cached[0] == key:
+            return cached[1]
         if live is not None:
-            return dec(live)
-        m, i = self.markets[symbol], self.cursor[symbol]
-        return dec(m.close[i] if i >= 0 else m.open[0])
+            price = dec(live)
+        else:
+            m, i = self.markets[symbol], self.cursor[symbol]
+            price = dec(m.close[i] if i >= 0 else m.open[0])
+        self._price_cache[symbol] = (key, price)
+        return price
 
     def _position_for(self, req: OrderRequest) -> SimPosition:
         return self.acct.position(req.symbol, req.position_side)

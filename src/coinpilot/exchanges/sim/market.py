@@ -29,9 +29,10 @@ def _first(mask_of: Callable[[int, int], np.ndarray], start: int, n: int) -> int
     width = 64
     while start < n:
         stop = min(n, start + width)
-        hits = np.flatnonzero(mask_of(start, stop))
-        if hits.shape[0]:
-            return start + int(hits[0])
+        mask = mask_of(start, stop)
+        k = int(mask.argmax())
+        if mask[k]:
+            return start + k
         start, width = stop, width * 2
     return -1
 
@@ -151,15 +152,15 @@ class SimMarket:
         """Mark price at an instant: the open of the mark candle starting then, else `fallback`."""
         if self.mark_times.shape[0] == 0:
             return fallback
-        j = int(np.searchsorted(self.mark_times, t_ms))
+        j = int(self.mark_times.searchsorted(t_ms))
         if j < self.mark_times.shape[0] and self.mark_times[j] == t_ms:
             return float(self.mark_open[j])
         return fallback
 
     def funding_between(self, after_ms: int, upto_ms: int) -> range:
         """Indices of funding events with after_ms < time <= upto_ms."""
-        lo = int(np.searchsorted(self.funding_times, after_ms, side="right"))
-        hi = int(np.searchsorted(self.funding_times, upto_ms, side="right"))
+        lo = int(self.funding_times.searchsorted(after_ms, side="right"))
+        hi = int(self.funding_times.searchsorted(upto_ms, side="right"))
         return range(lo, hi)
 
     def next_funding_bar(self, start: int) -> int:
@@ -167,8 +168,8 @@ class SimMarket:
         if start >= len(self) or self.funding_times.shape[0] == 0:
             return -1
         prev_open = int(self.times[start - 1]) if start > 0 else int(self.times[0]) - 1
-        k = int(np.searchsorted(self.funding_times, prev_open, side="right"))
+        k = int(self.funding_times.searchsorted(prev_open, side="right"))
         if k >= self.funding_times.shape[0]:
             return -1
-        i = int(np.searchsorted(self.times, self.funding_times[k], side="left"))
+        i = int(self.times.searchsorted(self.funding_times[k], side="left"))
         return i if i < len(self) else -1

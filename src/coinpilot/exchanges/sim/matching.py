@@ -27,12 +27,17 @@ class TriggerHit:
     seq: int  # submission order, for stable sorting
 
 
+# plain ints: handing an IntEnum to a compiled function costs a type lookup on every call
+_STOP_AT_OPEN = int(fillrules.StopGap.AT_OPEN)
+_TARGET_AT_OPEN = int(fillrules.TargetGap.AT_OPEN)
+
+
 def _stop_fill(sell: bool, level: float, o: float, h: float, lo: float) -> float | None:
     """A protective stop's fill in this bar (a sell stop protects a long), or None."""
     side = 1 if sell else -1
     if not fillrules.stop_touched(side, h, lo, level):
         return None
-    return float(fillrules.stop_fill_price(side, o, h, lo, level, fillrules.StopGap.AT_OPEN))
+    return float(fillrules.stop_fill_price(side, o, h, lo, level, _STOP_AT_OPEN))
 
 
 def _target_fill(sell: bool, level: float, o: float, h: float, lo: float) -> float | None:
@@ -40,7 +45,7 @@ def _target_fill(sell: bool, level: float, o: float, h: float, lo: float) -> flo
     side = 1 if sell else -1
     if not fillrules.target_touched(side, h, lo, level):
         return None
-    return float(fillrules.target_fill_price(side, o, h, lo, level, fillrules.TargetGap.AT_OPEN))
+    return float(fillrules.target_fill_price(side, o, h, lo, level, _TARGET_AT_OPEN))
 
 
 def order_trigger(order: Order, m: SimMarket, i: int, trailing_extreme: float | None) -> TriggerHit | None:
