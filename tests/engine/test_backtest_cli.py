@@ -28,14 +28,15 @@ def test_backtest_writes_journal_metrics_report_and_reruns_identically(tmp_path:
             "--store", str(sample_root()), "--out", str(tmp_path), "--quiet"]
     first = runner.invoke(app, args)
     assert first.exit_code == 0, first.output
-    run_dir = next(tmp_path.iterdir())
+    run_dir = next(p for p in tmp_path.iterdir() if p.is_dir())
+    assert (tmp_path / "backtests.db").exists()  # the journal also lands in the database
     for name in ("trades.csv", "equity.csv", "metrics.json", "config.json", "report.html"):
         assert (run_dir / name).exists(), name
     assert "c_score" in first.output
     again = runner.invoke(app, ["--rerun", str(run_dir), "--store", str(sample_root()), "--out",
                                 str(tmp_path / "again"), "--quiet"])
     assert again.exit_code == 0, again.output
-    rerun_dir = next((tmp_path / "again").iterdir())
+    rerun_dir = next(p for p in (tmp_path / "again").iterdir() if p.is_dir())
     a = pd.read_csv(run_dir / "trades.csv")
     b = pd.read_csv(rerun_dir / "trades.csv")
     assert len(a) > 0

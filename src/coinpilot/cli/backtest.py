@@ -70,12 +70,14 @@ def backtest_cmd(
     report: Annotated[bool, typer.Option(help="Write the HTML report.")] = True,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
     rerun: Annotated[Path | None, typer.Option(help="Repeat a stored run: its results folder or config.json.")] = None,
+    db: Annotated[str | None, typer.Option(help="Database URL for the trade journal (default: sqlite in the results directory).")] = None,
 ) -> None:
     """Backtest strategies over stored candles; print a summary, write journal, metrics and report."""
     from coinpilot.engine.backtest import BacktestConfig
     from coinpilot.engine.presets import preset
     from coinpilot.engine.report_summary import render_summary
     from coinpilot.engine.results import write_results
+    from coinpilot.store.journal import save_backtest
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
     console = Console()
@@ -104,11 +106,14 @@ def backtest_cmd(
         result = run_one(BacktestConfig.model_validate(cfg.model_dump()), candle_store, console, quiet)
         paths = write_results(result, out / result.run_id, report=report)
         results.append((result, paths))
+    db_url = db or f"sqlite:///{(out / 'backtests.db').resolve()}"
+    for result, _ in results:
+        save_backtest(result, db_url)
     console.print(render_summary([r for r, _ in results]))
     for result, paths in results:
         where = paths.report if report else paths.directory
         console.print(f"{result.strategy}: {len(result.trades)} trades, results in [bold]{where}[/]")
-    console.print(f"done in {time.perf_counter() - t0:.1f} s")
+    console.print(f"trade journals in {db_url}; done in {time.perf_counter() - t0:.1f} s")
 
 
 def demo_cmd(
@@ -119,4 +124,4 @@ def demo_cmd(
 
     backtest_cmd(strategy=list(DEMO_STRATEGIES), symbols=",".join(SAMPLE_SYMBOLS), start=None, end=None,
                  profile="realistic", timeframe=None, balance=None, leverage=None, clock="sparse",
-                 store=sample_root(), out=out, report=True, quiet=False)
+                 store=sample_root(), out=out, report=True, quiet=False, rerun=None, db=None)

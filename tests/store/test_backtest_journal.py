@@ -1,0 +1,26 @@
+"""A backtest's journal lands in the SQL store exactly, and saving twice does not duplicate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from coinpilot.data.store import CandleStore, sample_root
+from coinpilot.engine.backtest import Backtest
+from coinpilot.engine.presets import preset
+from coinpilot.store.journal import load_trades, money, save_backtest
+
+
+def test_backtest_trades_round_trip_through_the_database(tmp_path: Path) -> None:
+    cfg = preset("realistic", "c_score", ["BTCUSDT", "XRPUSDT"], end="2025-02-01")
+    result = Backtest(cfg, CandleStore(sample_root())).run()
+    assert result.trades
+    url = f"sqlite:///{tmp_path / 'journal.db'}"
+    save_backtest(result, url)
+    save_backtest(result, url)  # idempotent
+    stored = load_trades(url, result.run_id)
+    assert len(stored) == len(result.trades)
+    by_key = {(t.symbol, t.entry_time.to_pydatetime()): t for t in result.trades}
+    for row in stored:
+        trade = by_key[(row["symbol"], row["entry_time"])]
+        assert row["net_pnl"] == money(trade.net_pnl)  # exact Decimal at the column scale, no float
+        assert row["exit_reason"] == trade.exit_reason.value
