@@ -12,6 +12,7 @@ from rich.console import Console
 
 from coinpilot.cli import config_cmd, data, db, strategies
 from coinpilot.cli.backtest import backtest_cmd, demo_cmd
+from coinpilot.cli.research import sweep_cmd, walkforward_cmd
 from coinpilot.cli.signals import signals_cmd
 from coinpilot.config.loader import CONFIG_ENV
 from coinpilot.domain.errors import CoinpilotError
@@ -44,6 +45,8 @@ app.add_typer(strategies.app, name="strategies")
 app.command("signals", help="Run strategies over candles (default: the bundled sample) and print their signals.")(signals_cmd)
 app.command("backtest", help="Backtest strategies over stored candles: summary, trade journal, metrics, HTML report.")(backtest_cmd)
 app.command("demo", help="Backtest the default strategies on the bundled sample and write the HTML reports.")(demo_cmd)
+app.command("sweep", help="Sweep strategy parameters (grid or Optuna), judged out of sample.")(sweep_cmd)
+app.command("walkforward", help="Walk-forward: in-sample choice per fold, out-of-sample test.")(walkforward_cmd)
 app.command("check-lookahead", help="Check that a strategy's decisions never use data after their decision time.")(
     strategies.check_lookahead_cmd
 )

@@ -7,8 +7,11 @@ interface, so the sweep code never asks where it runs:
 - `SerialExecutor` (workers=1): this process, no pickling; for tests and debugging.
 - `LocalExecutor`: a `ProcessPoolExecutor`. Workers start from a forkserver (POSIX) rather
   than a plain fork: the parent may hold pyarrow/numba thread pools, and forking a process
-  with live threads can deadlock the child. Each worker loads its data once and keeps it
-  (`worker_cached`), so the tasks only carry parameters.
+  with live threads can deadlock the child. The price is ~2 s to start the server (it imports
+  coinpilot once; workers fork from it), and, as with `spawn`, a script that starts a pool
+  needs the `if __name__ == "__main__":` guard. `start_method="fork"` skips that cost where
+  it is known to be safe. Each worker loads its data once and keeps it (`worker_cached`),
+  so the tasks only carry parameters.
 - `DaskExecutor`: a `distributed.Client` connected to a scheduler address ('tcp://host:8786').
   Workers must be able to import coinpilot and read the candle store path the tasks name
   (a shared filesystem, or the same path on every machine).
@@ -18,7 +21,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -41,7 +43,7 @@ def worker_cached(key: str, factory: Callable[[], T], max_items: int = 4) -> T:
     worker serving several sweeps does not keep every data set it ever loaded."""
     if key in _WORKER_CACHE:
         _WORKER_CACHE.move_to_end(key)
-        return _WORKER_CACHE[key]  # type: ignore[no-any-return]
+        return _WORKER_CACHE[key]
     value = factory()
     _WORKER_CACHE[key] = value
     while len(_WORKER_CACHE) > max_items:
@@ -99,21 +101,25 @@ class SerialExecutor(_Base):
 class LocalExecutor(_Base):
     """A local process pool of `workers` processes, created on first use."""
 
-    def __init__(self, workers: int, preload: Sequence[str] = ("coinpilot.engine.sweep",)) -> None:
+    def __init__(self, workers: int, preload: Sequence[str] = ("coinpilot.engine.sweep",),
+                 start_method: str | None = None) -> None:
         if workers < 1:
             raise ConfigError(f"workers must be >= 1, got {workers}")
+        methods = multiprocessing.get_all_start_methods()
+        method = start_method or ("forkserver" if "forkserver" in methods else "spawn")
+        if method not in methods:
+            raise ConfigError(f"start method {method!r} is not available here; choose one of {methods}")
         self.workers = workers
+        self.start_method = method
         self.description = f"{workers} local processes"
         self._preload = list(preload)
         self._pool: ProcessPoolExecutor | None = None
 
     def _ensure(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            if sys.platform != "win32" and "forkserver" in multiprocessing.get_all_start_methods():
-                ctx = multiprocessing.get_context("forkserver")
+            ctx = multiprocessing.get_context(self.start_method)
+            if self.start_method == "forkserver":
                 ctx.set_forkserver_preload(self._preload)
-            else:
-                ctx = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
         return self._pool
 
@@ -155,16 +161,17 @@ class DaskExecutor(_Base):
         self._client.close()
 
 
-def make_executor(workers: int | None = None, dask: str | None = None) -> Executor:
+def make_executor(workers: int | None = None, dask: str | None = None,
+                  start_method: str | None = None) -> Executor:
     """Dask when an address is given, else a local pool (workers > 1) or this process.
 
-    `workers=None` means one per CPU core."""
+    `workers=None` means one per CPU core; `start_method` is the local pool's (see LocalExecutor)."""
     if dask:
-        return DaskExecutor(dask)  # type: ignore[return-value]
+        return DaskExecutor(dask)
     n = workers if workers is not None else (os.cpu_count() or 1)
     if n < 1:
         raise ConfigError(f"workers must be >= 1, got {n}")
-    return SerialExecutor() if n == 1 else LocalExecutor(n)  # type: ignore[return-value]
+    return SerialExecutor() if n == 1 else LocalExecutor(n, start_method=start_method)
 
 
 __all__ = [

@@ -48,7 +48,13 @@ from coinpilot.engine.results import BacktestResult, build_result, make_run_id
 from coinpilot.exchanges.sim.fillrules import Conflict, StopGap, TargetGap
 from coinpilot.risk.config import RiskConfig
 from coinpilot.strategies import registry
-from coinpilot.strategies.base import MarketData, Strategy, StrategyParams, validate_prepared
+from coinpilot.strategies.base import (
+    MarketData,
+    Strategy,
+    StrategyParams,
+    column,
+    validate_prepared,
+)
 from coinpilot.strategies.c_score import CScoreParams, choose_direction
 from coinpilot.strategies.marketdata import market_data_for
 
@@ -154,8 +160,8 @@ def _c_score_columns(prepared: pd.DataFrame, candles: pd.DataFrame, params: Stra
     (a test pins them equal), minus the indicators, which do not depend on these params."""
     assert isinstance(params, CScoreParams)
     p = params
-    col = {k: prepared[k].to_numpy(dtype=np.float64) for k in ("vol_ma", "adx", "atr", "long_score", "short_score")}
-    volume = candles["volume"].to_numpy(dtype=np.float64)
+    col = {k: column(prepared, k) for k in ("vol_ma", "adx", "atr", "long_score", "short_score")}
+    volume = column(candles, "volume")
     with np.errstate(invalid="ignore"):
         surge = volume >= col["vol_ma"] * p.volume_multiplier
         adx_blocked = (p.adx_threshold > 0) & (col["adx"] < p.adx_threshold)
@@ -230,7 +236,7 @@ class FastRunner:
         self.setup = fast_setup(cfg, strict=strict)
         self._data: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], SymbolData] = {}
         self._prepared: OrderedDict[tuple[str, str], pd.DataFrame] = OrderedDict()
-        self._grids: dict[tuple[int, ...], np.ndarray] = {}
+        self._grids: dict[tuple[int, ...], tuple[np.ndarray, dict[str, np.ndarray]]] = {}
         self._cache_size = cache_size
 
     # ---- strategy, data, signals -------------------------------------------------------------
@@ -250,8 +256,9 @@ class FastRunner:
                 raise DataError(f"{symbol}: no candles between {self.cfg.start} and {self.cfg.end} (empty period)")
             c = md.candles
             found = SymbolData(
-                md, open_ms(c), *(c[k].to_numpy(dtype=np.float64) for k in ("open", "high", "low", "close")),
-                funding=engine_funding(c, md.funding, self.setup.params.profile.entry_timing),
+                md, open_ms(c), c["open"].to_numpy(dtype=np.float64), c["high"].to_numpy(dtype=np.float64),
+                c["low"].to_numpy(dtype=np.float64), c["close"].to_numpy(dtype=np.float64),
+                engine_funding(c, md.funding, self.setup.params.profile.entry_timing),
             )
             self._data[key] = found
         return found
@@ -308,13 +315,15 @@ class FastRunner:
 
     # ---- metrics straight from the arrays ----------------------------------------------------
     def _grid(self, runs: Sequence[WindowRun]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The union bar grid of the runs' symbols and each symbol's bar positions on it."""
         datas = {r.symbol: self.data(r.symbol, r.strategy) for r in runs}
         key = tuple(sorted(id(d) for d in datas.values()))
-        grid = self._grids.get(key)
-        if grid is None:
+        found = self._grids.get(key)
+        if found is None:
             grid = np.unique(np.concatenate([d.times for d in datas.values()]))
-            self._grids[key] = grid
-        return grid, {s: np.searchsorted(grid, d.times) for s, d in datas.items()}
+            found = grid, {s: np.searchsorted(grid, d.times) for s, d in datas.items()}
+            self._grids[key] = found
+        return found
 
     def equity(self, runs: Sequence[WindowRun], window: Window | None = None) -> np.ndarray:
         """Portfolio equity at each bar close of the window (realised + unrealised, P62); the
@@ -347,7 +356,8 @@ class FastRunner:
         (with_equity) drawdown, Sharpe and return from the portfolio equity over the window."""
         pnl = np.concatenate([r.result.pnl for r in runs]) if runs else np.empty(0)
         t = trade_stats(pnl)
-        out = {k: float(t[k]) for k in ("trades", "wins", "win_rate_pct", "profit_factor", "expectancy")}
+        out: dict[str, float] = {"trades": int(t["trades"]), "wins": int(t["wins"])}
+        out |= {k: float(t[k]) for k in ("win_rate_pct", "profit_factor", "expectancy")}
         out["net_pnl"] = float(pnl.sum())
         if with_equity:
             values = self.equity(runs, window)
@@ -372,22 +382,32 @@ class FastRunner:
         """A BacktestResult (metrics, validation, equity) of these runs (default: the whole
         period with the config's params); candles and equity cover `window`."""
         runs = list(runs) if runs is not None else self.run(windows=(window,))[0]
-        trades = self.trades(runs, reasons=reasons, id_prefix=id_prefix)
-        candles = {}
+        return self.assemble(self.trades(runs, reasons=reasons, id_prefix=id_prefix), runs, window)
+
+    def assemble(self, trades: Sequence[Trade], runs: Sequence[WindowRun], window: Window | None = None,
+                 ) -> BacktestResult:
+        """A BacktestResult from trades of `runs` (e.g. merged out-of-sample folds, P69): equity
+        over the window (default: the span of the runs) of the runs' symbols."""
+        if not runs:
+            raise ConfigError("cannot build a result without any simulated symbol")
+        spans: dict[str, tuple[SymbolData, int, int]] = {}
         for run in runs:
-            c = self.data(run.symbol, run.strategy).md.candles
-            lo, hi = (run.lo, run.hi)
-            candles[run.symbol] = c.iloc[lo:hi].reset_index(drop=True)
+            data = self.data(run.symbol, run.strategy)
+            lo, hi = data.bars(window) if window is not None else (run.lo, run.hi)
+            old = spans.get(run.symbol)
+            spans[run.symbol] = (data, min(lo, old[1]), max(hi, old[2])) if old else (data, lo, hi)
+        candles = {s: d.md.candles.iloc[lo:hi].reset_index(drop=True) for s, (d, lo, hi) in spans.items()}
         tf = runs[0].strategy.timeframe
         initial = self.setup.params.initial_equity
+        ordered = sorted(trades, key=lambda t: (t.exit_time, t.symbol))
         funding = pd.DataFrame(
-            [{"time": t.exit_time, "symbol": t.symbol, "amount": float(t.funding)} for t in trades if t.funding],
+            [{"time": t.exit_time, "symbol": t.symbol, "amount": float(t.funding)} for t in ordered if t.funding],
             columns=["time", "symbol", "amount"],
         )
-        equity, exposure = equity_curve(candles, trades, funding, initial, tf)
+        equity, exposure = equity_curve(candles, ordered, funding, initial, tf)
         config = {**self.cfg.model_dump(mode="json"), "engine": "fast", "fast_notes": list(self.setup.notes)}
         return build_result(
-            run_id=make_run_id(config, self.cfg.strategy), trades=trades, equity=equity,
+            run_id=make_run_id(config, self.cfg.strategy), trades=ordered, equity=equity,
             initial_balance=initial, timeframe=tf, config=config, strategy=self.cfg.strategy,
             exposure=exposure, funding=funding, candles=candles, hedge_mode=self.cfg.sim.hedge_mode,
         )
