@@ -148,7 +148,7 @@ class Order:
     def apply(self, status: OrderStatus, when: pd.Timestamp, fill: Fill | None = None) -> None:
         check_transition(self.status, status)
         if fill is not None:
-            if any(f.trade_id == fill.trade_id for f in self.fills):
+            if self.fills and any(f.trade_id == fill.trade_id for f in self.fills):
                 return  # duplicate delivery of the same fill: already counted
             total = self.filled_qty + fill.qty
             self.avg_price = (self.avg_price * self.filled_qty + fill.price * fill.qty) / total

@@ -45,7 +45,8 @@ class Bot:
         self.size_at_fill = size_at_fill
         sig = prepared["signal"].to_numpy()
         ext = prepared["exit"].to_numpy()
-        self.candidates = np.flatnonzero((sig != 0) | (ext != 0)).astype(np.int64)
+        self._is_candidate = (sig != 0) | (ext != 0)
+        self.candidates = np.flatnonzero(self._is_candidate).astype(np.int64)
         # bars that can matter while flat (entries) and while holding (exits, and entries
         # unless opposite signals are ignored): the clock skips the others
         self._entries = np.flatnonzero(sig != 0).astype(np.int64)
@@ -53,7 +54,12 @@ class Bot:
         self.last_entry_bar = last_entry_bar if last_entry_bar is not None else len(prepared) - 1
         self._reentry: Intent | None = None
         self._bar = -1
-        om.on_trade(self._on_trade)
+        # read once per visited bar: plain arrays, not a frame lookup each time
+        self._high = column(data.candles, "high")
+        self._low = column(data.candles, "low")
+        self._close = column(data.candles, "close")
+        self._signal_channel = f"{ch.SIGNAL}.{strategy.name}"
+        om.on_trade(self._on_trade, symbol=symbol)
 
     def next_candidate(self, start: int) -> int:
         """Next bar >= start where the strategy's decision can change anything."""
@@ -65,17 +71,12 @@ class Bot:
     async def on_close(self, i: int) -> None:
         """Candle i has closed: run order-management timers, then the strategy's decision."""
         self._bar = i
-        candles = self.data.candles
-        await self.om.on_bar_close(
-            self.symbol, i, float(column(candles, "high")[i]), float(column(candles, "low")[i]),
-            float(column(candles, "close")[i]),
-        )
-        k = int(self.candidates.searchsorted(i))
-        if k >= self.candidates.shape[0] or self.candidates[k] != i:
+        await self.om.on_bar_close(self.symbol, i, float(self._high[i]), float(self._low[i]), float(self._close[i]))
+        if not self._is_candidate[i]:
             return
         intent = self.strategy.decide(self.prepared, i, self.data)
         if intent is not None:
-            await self.bus.publish(f"{ch.SIGNAL}.{self.strategy.name}", intent)
+            await self.bus.publish(self._signal_channel, intent)
             await self.handle(intent, i)
 
     async def handle(self, intent: Intent, i: int) -> None:

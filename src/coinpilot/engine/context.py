@@ -65,12 +65,12 @@ class AccountViewer:
     async def view(self, now: pd.Timestamp) -> AccountView:
         acct = await self.exchange.account()
         positions = []
+        managed_positions = self.om.positions
         for p in await self.exchange.positions():
-            managed = self.om.positions.get(p.symbol)
-            positions.append(PositionView(
-                symbol=p.symbol, side=p.side, qty=p.qty, entry_price=p.entry_price,
-                notional=p.qty * p.entry_price, strategy=managed.intent.strategy if managed else "",
-                opened_at=p.opened_at if p.opened_at is not None else now,
+            managed = managed_positions.get(p.symbol)
+            positions.append(PositionView(  # symbol, side, qty, entry_price, notional, strategy, opened_at
+                p.symbol, p.side, p.qty, p.entry_price, p.qty * p.entry_price,
+                managed.intent.strategy if managed else "", p.opened_at if p.opened_at is not None else now,
             ))
         return AccountView(
             time=now, equity=acct.equity, wallet_balance=acct.wallet_balance,

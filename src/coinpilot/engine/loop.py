@@ -21,9 +21,13 @@ from coinpilot.execution.order_manager import OrderManager
 AfterEvent = Callable[[str, int], Awaitable[None]]
 
 
-def _earliest(*bars: int) -> int:
-    found = [b for b in bars if b >= 0]
-    return min(found) if found else -1
+def _earliest(a: int, b: int) -> int:
+    """The earlier of two bars, where -1 means 'never'."""
+    if a < 0:
+        return b
+    if b < 0 or a <= b:
+        return a
+    return b
 
 
 class SimLoop:
@@ -40,24 +44,25 @@ class SimLoop:
         self.after_event = after_event
         self.progress = progress
         self.rank = {s: k for k, s in enumerate(bots)}
+        self._sizes = {s: len(sim.markets[s]) for s in bots}
         self._queued: dict[str, int] = {}
         self._heap: list[tuple[int, int, str, int]] = []
         self.events = 0
 
     def next_bar(self, symbol: str, start: int) -> int:
-        market = self.sim.markets[symbol]
-        if start >= len(market):
+        if start >= self._sizes[symbol]:
             return -1
         if self.clock == "dense":
             return start
-        bot = self.bots[symbol]
-        best = _earliest(bot.next_candidate(start), self.sim.next_activity_bar(symbol, start))
+        best = self.bots[symbol].next_candidate(start)
         for bar in self.om.timer_bars(symbol):
             best = _earliest(best, max(bar, start))
         for rising, level in self.om.watch_levels(symbol):
+            market = self.sim.markets[symbol]
             scan = first_at_or_above(market.high, start, level) if rising else first_at_or_below(market.low, start, level)
             best = _earliest(best, scan)
-        return best
+        # the exchange last: its order scans can stop at the earliest bar already known
+        return _earliest(best, self.sim.next_activity_bar(symbol, start, before=best))
 
     def schedule(self, symbol: str) -> None:
         start = self.sim.cursor[symbol] + 1
@@ -87,8 +92,9 @@ class SimLoop:
             self.events += 1
             if self.progress is not None and self.events % 4096 == 0:
                 self.progress(self.events)
-            # actions on one symbol (a close-all, a re-entry) can create work on others
+            # actions on one symbol (a close-all, a re-entry) can create work on others; the
+            # heap orders entries by (time, rank), so the order of these pushes does not matter
             for other in self.bots:
-                if other == symbol or other not in self._queued or self.sim.has_pending(other):
+                if other != symbol and (other not in self._queued or self.sim.has_pending(other)):
                     self.schedule(other)
             self.schedule(symbol)

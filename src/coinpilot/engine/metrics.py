@@ -22,6 +22,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from enum import Enum
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -52,10 +53,14 @@ def _frame_of(trades: Sequence[Trade]) -> pd.DataFrame:
     columns = (*TRADE_COLUMNS, "meta")  # meta carries stop/target levels for the validator
     if not trades:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    rows = [{c: getattr(t, c) for c in columns} for t in trades]
-    for row in rows:
-        row["side"], row["exit_reason"] = row["side"].value, row["exit_reason"].value
-    return pd.DataFrame(rows)
+    # column lists rather than one dict per trade: the frame comes out the same (same values,
+    # same inferred dtypes) in about half the time
+    get = attrgetter(*columns)
+    records = [get(t) for t in trades]
+    data = {c: [r[k] for r in records] for k, c in enumerate(columns)}
+    data["side"] = [side.value for side in data["side"]]
+    data["exit_reason"] = [reason.value for reason in data["exit_reason"]]
+    return pd.DataFrame(data)
 
 
 def as_trades_frame(trades: Sequence[Trade] | pd.DataFrame) -> pd.DataFrame:
@@ -65,7 +70,8 @@ def as_trades_frame(trades: Sequence[Trade] | pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise ResultError(f"trades frame lacks columns {missing}; build it with trades_frame()")
     for col in ("symbol", "side", "exit_reason"):
-        if col in frame.columns:  # enums (ExitReason.STOP_LOSS) become their value ('sl')
+        # enums (ExitReason.STOP_LOSS) become their value ('sl'); a string column holds none
+        if col in frame.columns and not isinstance(frame[col].dtype, pd.StringDtype):
             frame[col] = frame[col].map(lambda v: v.value if isinstance(v, Enum) else v)
     for col in MONEY_COLUMNS:
         frame[col] = pd.to_numeric(frame[col]).astype("float64")

@@ -34,7 +34,7 @@ from coinpilot.domain.enums import Side
 from coinpilot.domain.timeframe import Timeframe
 from coinpilot.domain.trade import TRADE_COLUMNS, ExitReason, Trade
 from coinpilot.engine.jsonsafe import from_jsonable, to_jsonable
-from coinpilot.engine.metrics import Metrics, ResultError, compute_metrics
+from coinpilot.engine.metrics import Metrics, ResultError, as_trades_frame, compute_metrics
 from coinpilot.engine.report import write_report
 from coinpilot.engine.validator import ValidationReport, validate_backtest
 
@@ -103,9 +103,11 @@ def build_result(
     """Assemble a result from the engine's outputs: computes metrics and runs the validator."""
     trade_list = trades_from_frame(trades) if isinstance(trades, pd.DataFrame) else list(trades)
     tf = Timeframe.parse(timeframe)
-    metrics = compute_metrics(trade_list, equity, initial_balance, tf, exposure=exposure)
+    # the float trades frame once for both (as_trades_frame of that frame gives it back)
+    frame = as_trades_frame(trade_list)
+    metrics = compute_metrics(frame, equity, initial_balance, tf, exposure=exposure)
     validation = validate_backtest(
-        trade_list, equity, initial_balance, metrics=metrics, hedge_mode=hedge_mode
+        frame, equity, initial_balance, metrics=metrics, hedge_mode=hedge_mode
     )
     return BacktestResult(
         run_id=run_id, trades=trade_list, equity=equity.astype("float64"),

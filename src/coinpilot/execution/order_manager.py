@@ -66,15 +66,19 @@ class OrderManager:
         self.pending: dict[str, PendingEntry] = {}
         self._seq: dict[str, int] = {}
         self._trade_seq = 0
-        self._on_trade: list[TradeHandler] = []
+        self._on_trade: list[tuple[str | None, TradeHandler]] = []
         self._on_note: list[NoteHandler] = []
         self._on_entry_failed: list[Callable[[str], None]] = []
         self._last_bar: dict[str, int] = {}
         self._live: set[str] = set()  # our orders the exchange last reported as working
 
     # ---- wiring -----------------------------------------------------------------------------
-    def on_trade(self, handler: TradeHandler) -> None:
-        self._on_trade.append(handler)
+    def on_trade(self, handler: TradeHandler, symbol: str | None = None) -> None:
+        """Call `handler` with every closed trade, or only with those of `symbol`.
+
+        Handlers run in registration order either way; the symbol filter saves a call per
+        bot and trade when many bots share one order manager."""
+        self._on_trade.append((symbol, handler))
 
     def on_note(self, handler: NoteHandler) -> None:
         self._on_note.append(handler)
@@ -181,30 +185,30 @@ class OrderManager:
 
     # ---- exchange events ---------------------------------------------------------------------------
     async def on_event(self, event: ExchangeEvent) -> None:
-        if isinstance(event, FundingEvent):
-            pos = self.positions.get(event.symbol)
-            if pos is not None:
-                pos.funding += event.amount
-            return
         if not isinstance(event, OrderEvent):
+            if isinstance(event, FundingEvent):
+                pos = self.positions.get(event.symbol)
+                if pos is not None:
+                    pos.funding += event.amount
             return
         order = event.order
-        if order.status.is_final:
-            self._live.discard(order.client_order_id)
-        elif order.status in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED):
-            self._live.add(order.client_order_id)
-        if event.fill is None:
-            return
+        status, cid = order.status, order.client_order_id
+        if status.is_final:
+            self._live.discard(cid)
+        elif status is OrderStatus.NEW or status is OrderStatus.PARTIALLY_FILLED:
+            self._live.add(cid)
         fill = event.fill
+        if fill is None:
+            return
         symbol = order.symbol
         pending = self.pending.get(symbol)
-        if pending is not None and order.client_order_id == pending.order_id:
+        if pending is not None and cid == pending.order_id:
             pos = self.positions.get(symbol)
             if pos is None:
                 pos = ManagedPosition(symbol, pending.intent.side, pending.intent, self._last_bar.get(symbol, 0))
                 self.positions[symbol] = pos
             pos.entry_fills.append(fill)
-            if order.status is OrderStatus.FILLED:
+            if status is OrderStatus.FILLED:
                 self.pending.pop(symbol, None)
                 await self._place_brackets(pos)
             return
@@ -212,7 +216,7 @@ class OrderManager:
         if pos is None:
             return
         pos.exit_fills.append(fill)
-        reason = pos.exit_reasons.get(order.client_order_id)
+        reason = pos.exit_reasons.get(cid)
         if reason is None:
             reason = ExitReason.LIQUIDATION if order.request.tag == "liquidation" else ExitReason.MANUAL
         if pos.open_qty <= 0:
@@ -366,5 +370,6 @@ class OrderManager:
         trade = pos.to_trade(self._trade_seq, reason)
         log.info("trade closed", symbol=trade.symbol, side=trade.side.value, reason=reason.value,
                  net_pnl=str(trade.net_pnl))
-        for handler in self._on_trade:
-            await handler(trade)
+        for only, handler in self._on_trade:
+            if only is None or only == trade.symbol:
+                await handler(trade)

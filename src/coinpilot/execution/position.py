@@ -34,23 +34,47 @@ class ManagedPosition:
     break_even_done: bool = False
     deadline_bar: int | None = None
     closing: bool = False
+    # running sums over the fill lists (entry qty, entry qty × price, exit qty), extended in
+    # fill order so they equal sum(...) over the lists: the order manager reads them at every
+    # fill and bar close. `_counted` is how many fills of each list they include; the lists
+    # only ever grow (appends), and a shorter list starts the sums over.
+    _sums: tuple[Decimal, Decimal, Decimal] = field(default=(ZERO, ZERO, ZERO), init=False, repr=False)
+    _counted: tuple[int, int] = field(default=(0, 0), init=False, repr=False)
+
+    def _totals(self) -> tuple[Decimal, Decimal, Decimal]:
+        entries, exits = self.entry_fills, self.exit_fills
+        counted = self._counted
+        if counted[0] == len(entries) and counted[1] == len(exits):
+            return self._sums
+        qty, cost, out = self._sums
+        if counted[0] > len(entries) or counted[1] > len(exits):  # a list was cut: start over
+            qty = cost = out = ZERO
+            counted = (0, 0)
+        for fill in entries[counted[0]:]:
+            qty += fill.qty
+            cost += fill.price * fill.qty
+        for fill in exits[counted[1]:]:
+            out += fill.qty
+        self._sums, self._counted = (qty, cost, out), (len(entries), len(exits))
+        return self._sums
 
     @property
     def entry_qty(self) -> Decimal:
-        return sum((f.qty for f in self.entry_fills), ZERO)
+        return self._totals()[0]
 
     @property
     def exit_qty(self) -> Decimal:
-        return sum((f.qty for f in self.exit_fills), ZERO)
+        return self._totals()[2]
 
     @property
     def open_qty(self) -> Decimal:
-        return self.entry_qty - self.exit_qty
+        qty, _, out = self._totals()
+        return qty - out
 
     @property
     def entry_price(self) -> Decimal:
-        qty = self.entry_qty
-        return sum((f.price * f.qty for f in self.entry_fills), ZERO) / qty if qty else ZERO
+        qty, cost, _ = self._totals()
+        return cost / qty if qty else ZERO
 
     def to_trade(self, run_seq: int, last_reason: ExitReason) -> Trade:
         qty = self.entry_qty

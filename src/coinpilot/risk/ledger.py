@@ -31,8 +31,17 @@ class Outcome:
     events: list[RiskEvent] = field(default_factory=list)
 
 
+_NS_PER_DAY = 86_400_000_000_000
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
 def utc_day(t: pd.Timestamp) -> date:
-    return t.tz_convert("UTC").date()
+    """The UTC calendar day of an aware instant. `value` is UTC nanoseconds whatever the
+    zone, so the day is plain integer arithmetic (tz_convert costs ~1 µs, and this runs
+    several times per trade); a naive time still fails as tz_convert would make it."""
+    if t.tzinfo is None:
+        return t.tz_convert("UTC").date()  # raises: a naive time has no UTC day
+    return date.fromordinal(_EPOCH_ORDINAL + t.value // _NS_PER_DAY)
 
 
 def roll_day(state: RiskState, now: pd.Timestamp) -> bool:
@@ -72,7 +81,9 @@ def book_trade(state: RiskState, trade: Trade, cfg: RiskConfig) -> Outcome:
     )
 
     key = pair_key(trade.strategy, trade.symbol)
-    pair = state.pairs.setdefault(key, PairRecord())
+    pair = state.pairs.get(key)
+    if pair is None:  # not setdefault: that would build a PairRecord model for every trade
+        pair = state.pairs[key] = PairRecord()
     if net < 0:
         pair.consecutive_losses += 1
         limit = cfg.losses.max_consecutive_losses

@@ -29,6 +29,9 @@ from coinpilot.risk.config import SizingConfig
 from coinpilot.risk.types import GateVerdict, MarketView, Rule
 
 ZERO = Decimal(0)
+# verdict names, read once (an Enum's .value is a Python-level property call)
+_MIN_NOTIONAL, _QUANTITY, _SIZING = Rule.MIN_NOTIONAL.value, Rule.QUANTITY.value, Rule.SIZING.value
+_LEVERAGE, _MARGIN = Rule.LEVERAGE.value, Rule.MARGIN.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +145,7 @@ def _check_filters(
 ) -> GateVerdict:
     """minQty and minimum notional, worded as the venue would word them."""
     filters = market.filters
-    name = Rule.MIN_NOTIONAL.value
+    name = _MIN_NOTIONAL
     if filters is None:
         return GateVerdict.na(name, "n/a: no exchange filters for this symbol")
     side = OrderSide.BUY if intent.side is Side.LONG else OrderSide.SELL
@@ -154,9 +157,9 @@ def _check_filters(
     except NotionalTooSmall as exc:
         return GateVerdict.fail(name, str(exc))
     except InvalidQuantity as exc:
-        return GateVerdict.fail(Rule.QUANTITY.value, str(exc))
+        return GateVerdict.fail(_QUANTITY, str(exc))
     except OrderRejected as exc:
-        return GateVerdict.fail(Rule.SIZING.value, str(exc))
+        return GateVerdict.fail(_SIZING, str(exc))
     return GateVerdict.ok(name, f"notional {qty * price} >= {filters.min_notional}")
 
 
@@ -217,7 +220,7 @@ def size_entry(
         verdicts.append(GateVerdict.fail(sized.rule.value, sized.reason))
         return sized, verdicts
     qty, detail = sized
-    lev_name = Rule.LEVERAGE.value
+    lev_name = _LEVERAGE
     reduced = _leverage_for(qty, price, lev, market, cfg)
     if isinstance(reduced, SizingFailure):
         verdicts.append(GateVerdict.fail(lev_name, reduced.reason))
@@ -241,7 +244,7 @@ def size_entry(
         verdicts.append(GateVerdict.na(lev_name, "n/a: no leverage tiers for this symbol"))
     else:
         verdicts.append(GateVerdict.ok(lev_name, f"{lev}x allowed for notional {qty * price}"))
-    verdicts.append(GateVerdict.ok(Rule.SIZING.value, f"{cfg.mode}: {detail}"))
+    verdicts.append(GateVerdict.ok(_SIZING, f"{cfg.mode}: {detail}"))
 
     check = _check_filters(intent, qty, price, market, intent.entry_type is EntryType.MARKET)
     verdicts.append(check)
@@ -250,7 +253,7 @@ def size_entry(
 
     notional = qty * price
     margin = notional / lev
-    margin_name = Rule.MARGIN.value
+    margin_name = _MARGIN
     if margin > acct.available:
         reason = f"margin {margin} (notional {notional} / {lev}x) > available {acct.available}"
         verdicts.append(GateVerdict.fail(margin_name, reason))

@@ -17,6 +17,7 @@ Signal columns (per row t, known at the close of candle t):
 
 from __future__ import annotations
 
+import math
 import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -47,12 +48,20 @@ def column(frame: pd.DataFrame, name: str) -> np.ndarray:
     """frame[name] as a cached numpy array: decisions read single rows many thousand times, and
     a pandas column lookup costs ~30 µs where an array index costs ~0.1 µs. Frames handed to
     decide() are never mutated after prepare(), which is what makes the cache safe."""
+    return _column_in(_arrays_of(frame), frame, name)
+
+
+def _arrays_of(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The cached arrays of `frame` (filled by _column_in), kept until the frame is freed."""
     key = id(frame)
     entry = _COLUMNS.get(key)
     if entry is None or entry[0]() is not frame:
         entry = (weakref.ref(frame, partial(_forget, key)), {})
         _COLUMNS[key] = entry
-    arrays = entry[1]
+    return entry[1]
+
+
+def _column_in(arrays: dict[str, np.ndarray], frame: pd.DataFrame, name: str) -> np.ndarray:
     array = arrays.get(name)
     if array is None:
         series = frame[name]
@@ -62,6 +71,20 @@ def column(frame: pd.DataFrame, name: str) -> np.ndarray:
             array = series.to_numpy()
         arrays[name] = array
     return array
+
+
+_TIMEFRAME_MS: dict[str, int] = {}
+
+
+def _timeframe_ms(strategy: Strategy) -> int:
+    """strategy.timeframe.ms without parsing the text again at every intent."""
+    if type(strategy).timeframe is not Strategy.timeframe:  # a subclass defines its own
+        return strategy.timeframe.ms
+    text = strategy.params.timeframe
+    ms = _TIMEFRAME_MS.get(text)
+    if ms is None:
+        ms = _TIMEFRAME_MS[text] = Timeframe.parse(text).ms
+    return ms
 
 
 class StrategyParams(BaseModel):
@@ -147,26 +170,28 @@ class Strategy(ABC):
 
     def decide(self, prepared: pd.DataFrame, t: int, data: MarketData) -> Intent | None:
         """The intent at the close of bar t (default: read the signal columns of row t)."""
-        exit_dir = int(column(prepared, "exit")[t])
-        sig = int(column(prepared, "signal")[t])
-        when = pd.Timestamp(int(column(data.candles, TIME)[t].astype(np.int64)) + self.timeframe.ms,
-                            unit="ms", tz="UTC")
-        price = float(column(data.candles, "close")[t])
+        rows = _arrays_of(prepared)  # column() once per frame, not once per value
+        exit_dir = int(_column_in(rows, prepared, "exit")[t])
+        sig = int(_column_in(rows, prepared, "signal")[t])
         if sig == 0 and exit_dir == 0:
             return None
+        candles = _arrays_of(data.candles)
+        when = pd.Timestamp(int(_column_in(candles, data.candles, TIME)[t].astype(np.int64)) + _timeframe_ms(self),
+                            unit="ms", tz="UTC")
+        price = float(_column_in(candles, data.candles, "close")[t])
         common: dict[str, Any] = {"strategy": self.name, "symbol": data.symbol, "time": when, "price": price,
                   "reason": self.reason(prepared, t)}
         if sig == 0:
             return Intent(action=IntentAction.EXIT, side=Side.from_sign(exit_dir), **common)
-        stop = float(column(prepared, "stop")[t])
-        target = float(column(prepared, "target")[t])
+        stop = float(_column_in(rows, prepared, "stop")[t])
+        target = float(_column_in(rows, prepared, "target")[t])
         return Intent(
             action=IntentAction.ENTER,
             side=Side.from_sign(sig),
-            stop=None if np.isnan(stop) else ExitLevel(self.level_mode, stop),
-            target=None if np.isnan(target) else ExitLevel(self.level_mode, target),
+            stop=None if math.isnan(stop) else ExitLevel(self.level_mode, stop),
+            target=None if math.isnan(target) else ExitLevel(self.level_mode, target),
             time_limit_bars=self.params.time_limit_bars,
-            score=float(column(prepared, "score")[t]),
+            score=float(_column_in(rows, prepared, "score")[t]),
             **common,
         )
 

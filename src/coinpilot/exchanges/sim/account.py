@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -29,13 +30,13 @@ class SimPosition:
 
     @property
     def side(self) -> Side | None:
-        if self.qty == 0:
+        qty = self.qty
+        if not qty:  # Decimal zero, either sign
             return None
-        if self.position_side is PositionSide.SHORT:
-            return Side.SHORT
-        if self.position_side is PositionSide.LONG:
-            return Side.LONG
-        return Side.LONG if self.qty > 0 else Side.SHORT
+        position_side = self.position_side
+        if position_side is PositionSide.BOTH:
+            return Side.LONG if qty > 0 else Side.SHORT
+        return Side.SHORT if position_side is PositionSide.SHORT else Side.LONG
 
     @property
     def size(self) -> Decimal:
@@ -45,12 +46,14 @@ class SimPosition:
         side = self.side
         if side is None:
             return ZERO
-        return side.sign * self.size * (price - self.entry_price)
+        return (1 if side is Side.LONG else -1) * abs(self.qty) * (price - self.entry_price)
 
 
-@dataclass(frozen=True, slots=True)
-class FillEffect:
-    """What one fill did to a position: quantity closed/opened and realised PnL."""
+class FillEffect(NamedTuple):
+    """What one fill did to a position: quantity closed/opened and realised PnL.
+
+    A NamedTuple (immutable too) rather than a frozen dataclass: one is built per fill and
+    only the simulator reads it."""
 
     closed_qty: Decimal
     opened_qty: Decimal

@@ -7,6 +7,7 @@ validation uses the same domain filters and raises the same error codes as the r
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from decimal import Decimal
 
@@ -39,6 +40,7 @@ from coinpilot.exchanges.sim.market import (
     SimMarket,
     first_at_or_above,
     first_at_or_below,
+    first_touch,
     first_trailing_hit,
 )
 from coinpilot.exchanges.sim.matching import TriggerHit, order_trigger, sort_hits
@@ -67,11 +69,14 @@ class SimExchange:
         self._listeners: list[Listener] = []
         self._trailing_extreme: dict[str, float] = {}
         self._trade_seq = 0
-        self._scan_cache: dict[str, tuple[int, int]] = {}
+        self._levels: dict[str, tuple[bool, float]] = {}  # resting order id: (falling, level)
+        # symbol: (low level, high level, scanned from, first hit or -1, scanned up to)
+        self._scan_cache: dict[str, tuple[float, float, int, int, int]] = {}
         self._liq: dict[tuple[str, PositionSide], float] = {}
         self._price_now: dict[str, float] = {}
         self._now_cache: dict[str, tuple[int, pd.Timestamp]] = {}
-        self._price_cache: dict[str, tuple[tuple[int, float | None], Decimal]] = {}
+        self._stamps: dict[int, pd.Timestamp] = {}
+        self._price_dec: dict[str, Decimal] = {}  # symbol: _last_price, until the price moves
         self.funding_ledger: list[FundingEvent] = []
         self.liquidations: list[LiquidationEvent] = []
 
@@ -96,8 +101,23 @@ class SimExchange:
         if cached is not None and cached[0] == i:
             return cached[1]
         m = self.markets[symbol]
-        ts = m.close_time(i) if i >= 0 else m.time(0)
+        ts = self._stamp(int(m.times[i]) + m.timeframe.ms if i >= 0 else int(m.times[0]))
         self._now_cache[symbol] = (i, ts)
+        return ts
+
+    def _open_time(self, m: SimMarket, i: int) -> pd.Timestamp:
+        return self._stamp(int(m.times[i]))
+
+    def _stamp(self, ms: int) -> pd.Timestamp:
+        """A UTC Timestamp for epoch ms, shared: building one costs more than a whole fill's
+        arithmetic, and the same instants recur (a bar's close is the next bar's open, and
+        symbols share bar times). Timestamps are immutable, so sharing is safe; the cache is
+        dropped when it grows, as the clock only moves forward."""
+        ts = self._stamps.get(ms)
+        if ts is None:
+            if len(self._stamps) >= 4096:
+                self._stamps.clear()
+            ts = self._stamps[ms] = pd.Timestamp(ms, unit="ms", tz="UTC")
         return ts
 
     # ---- the port ---------------------------------------------------------------------------
@@ -111,8 +131,9 @@ class SimExchange:
     async def submit(self, request: OrderRequest) -> Order:
         symbol = request.symbol
         when = self.now(symbol)
-        if request.client_order_id in self.orders:
-            return self.orders[request.client_order_id].snapshot()  # idempotent resubmission
+        known = self.orders.get(request.client_order_id)
+        if known is not None:
+            return known.snapshot()  # idempotent resubmission
         order = Order(request=request, created_at=when)
         self.orders[request.client_order_id] = order
         try:
@@ -120,10 +141,21 @@ class SimExchange:
         except OrderRejected as exc:
             order.reject_reason, order.reject_code = str(exc), exc.code
             order.apply(OrderStatus.REJECTED, when)
-            await self._emit(OrderEvent(order.snapshot(), None, when))
-            return order.snapshot()
+            await self._emit(OrderEvent(order, None, when))  # final: never changes again
+            return order
         order.apply(OrderStatus.NEW, when)
-        await self._emit(OrderEvent(order.snapshot(), None, when))
+        acked = order.snapshot()  # the order changes later, so listeners get a copy
+        await self._emit(OrderEvent(acked, None, when))
+        await self._route(order, when)
+        # still working and untouched since the acknowledgement: that copy is still accurate
+        if order.status is OrderStatus.NEW and order.updated_at is acked.updated_at:
+            return acked
+        return order if order.status.is_final else order.snapshot()
+
+    async def _route(self, order: Order, when: pd.Timestamp) -> None:
+        """Where an accepted order goes: filled now, queued for the next open, or resting."""
+        request = order.request
+        symbol = request.symbol
         if request.type is OrderType.MARKET:
             if self.config.market_fill == "close" and self.cursor[symbol] >= 0:
                 i = self.cursor[symbol]
@@ -136,13 +168,12 @@ class SimExchange:
             order.reject_reason = "Order would immediately match and take (post-only)"
             order.reject_code = -5022
             order.apply(OrderStatus.EXPIRED, when)
-            await self._emit(OrderEvent(order.snapshot(), None, when))
+            await self._emit(OrderEvent(order, None, when))
         else:
             if request.type is OrderType.TRAILING_STOP_MARKET:
                 i = max(self.cursor[symbol], 0)
                 self._trailing_extreme[request.client_order_id] = float(self.markets[symbol].close[i])
             self._resting[symbol].append(order)
-        return order.snapshot()
 
     async def cancel(self, symbol: str, client_order_id: str) -> Order:
         order = self.orders.get(client_order_id)
@@ -151,8 +182,8 @@ class SimExchange:
             raise OrderRejected("Unknown order sent.", code=-2011)
         self._drop(order)
         order.apply(OrderStatus.CANCELED, when)
-        await self._emit(OrderEvent(order.snapshot(), None, when))
-        return order.snapshot()
+        await self._emit(OrderEvent(order, None, when))  # final: never changes again
+        return order
 
     async def cancel_all(self, symbol: str) -> list[Order]:
         live = [o for o in self._resting[symbol] + self._pending_market[symbol]]
@@ -166,9 +197,15 @@ class SimExchange:
         return [self._snapshot(p) for p in self.acct.open_positions()]
 
     async def account(self) -> AccountSnapshot:
-        upnl = sum((p.unrealized(self._last_price(p.symbol)) for p in self.acct.open_positions()), ZERO)
+        # one pass for unrealised PnL and margin (the sums run in the same order as
+        # SimAccount.used_margin and open_positions, so the Decimals are the same)
+        upnl = used = ZERO
+        for p in self.acct.positions.values():
+            if p.qty != 0:
+                upnl += p.unrealized(self._last_price(p.symbol))
+                used += p.margin
         wallet = self.acct.wallet
-        available = wallet - self.acct.used_margin() + min(upnl, ZERO)
+        available = wallet - used + min(upnl, ZERO)
         return AccountSnapshot(self.acct.asset, wallet, upnl, available)
 
     # ---- driving the simulation -------------------------------------------------------------
@@ -191,17 +228,22 @@ class SimExchange:
                     else:
                         self._trailing_extreme[key] = min(self._trailing_extreme[key], float(m.low[lo:hi].min()))
         self._price_now[symbol] = float(m.open[i])
+        self._price_dec.pop(symbol, None)  # 'now' is this bar's open until it is processed
         # orders that listeners send while the open is being filled (a re-entry after a
         # reverse close) fill at the same open, as they would milliseconds later in reality
-        if self._pending_market[symbol]:
-            opened_at = m.time(i)
-            while self._pending_market[symbol]:
-                order = self._pending_market[symbol].pop(0)
+        queued = self._pending_market[symbol]
+        if queued:
+            opened_at = self._open_time(m, i)
+            while queued:
+                order = queued.pop(0)
                 await self._fill_market(order, float(m.open[i]), i, opened_at)
-        await self._run_triggers(m, i)
-        await self._run_liquidation(m, i)
+        if self._resting[symbol]:
+            await self._run_triggers(m, i)
+        if self._liq:
+            await self._run_liquidation(m, i)
         self._price_now.pop(symbol, None)
         self.cursor[symbol] = i
+        self._price_dec.pop(symbol, None)  # and then its close
         for order in self._resting[symbol]:
             if order.request.type is OrderType.TRAILING_STOP_MARKET:
                 self._update_trailing(order, m, i)
@@ -211,22 +253,44 @@ class SimExchange:
 
     async def settle_pending(self, symbol: str, price: float, i: int) -> None:
         """Fill queued market orders at `price` on bar i (end-of-data settlement only)."""
-        when = self.markets[symbol].time(i)
+        when = self._open_time(self.markets[symbol], i)
         while self._pending_market[symbol]:
             order = self._pending_market[symbol].pop(0)
             await self._execute(order, price, i, when, maker=False)
 
-    def next_activity_bar(self, symbol: str, start: int) -> int:
-        """Earliest bar >= start where this symbol's orders, positions or funding need work."""
+    def next_activity_bar(self, symbol: str, start: int, before: int = -1) -> int:
+        """Earliest bar >= start where this symbol's orders, positions or funding need work.
+
+        `before` >= 0 says the caller already has something to do at that bar: orders are
+        then only looked for before it (and before the earliest order found so far), which
+        spares scanning to the end of the data for the leg of a bracket that will be
+        cancelled first. Whatever is returned is a bar with work; with `before`, -1 or a
+        later bar means nothing happens earlier than `before`."""
         m = self.markets[symbol]
-        if start >= len(m):
+        n = len(m)
+        if start >= n:
             return -1
         if self._pending_market[symbol]:
             return start
         best = -1
+        # a fixed-level order fires when the low reaches it (sell stops, buy limits, buy
+        # take-profits) or the high does (the others); the earliest of them all is the first
+        # bar whose low reaches the highest of the first kind or whose high reaches the
+        # lowest of the second, so one scan answers for the whole book
+        below, above = -math.inf, math.inf
         for order in self._resting[symbol]:
-            best = _earliest(best, self._cached_scan(order, m, start))
-        if any(p.symbol == symbol for p in self.acct.open_positions()) and self.config.funding == "apply":
+            if order.request.type is OrderType.TRAILING_STOP_MARKET:  # moves: scanned on its own
+                best = _earliest(best, self._scan_trailing(order, m, start))
+                continue
+            falling, level = self._trigger_level(order)
+            if falling and level > below:  # a NaN level never fires, and never wins here
+                below = level
+            elif not falling and level < above:
+                above = level
+        if below > -math.inf or above < math.inf:
+            limit = best if best >= 0 else (before if before >= 0 else n)
+            best = _earliest(best, self._scan_levels(m, start, below, above, limit))
+        if self.config.funding == "apply" and any(p.symbol == symbol for p in self.acct.open_positions()):
             best = _earliest(best, m.next_funding_bar(start))
         for (sym, ps), level in self._liq.items():
             if sym == symbol:
@@ -240,10 +304,13 @@ class SimExchange:
 
     def _update_liquidation(self, symbol: str, position_side: PositionSide) -> None:
         key = (symbol, position_side)
+        if not self.config.liquidation:
+            self._liq.pop(key, None)
+            return
         pos = self.acct.position(symbol, position_side)
         tiers = self.rules.tiers.get(symbol) if self.rules.enabled else None
         side = pos.side
-        if not self.config.liquidation or tiers is None or side is None:
+        if tiers is None or side is None:
             self._liq.pop(key, None)
             return
         from coinpilot.domain.leverage import (
@@ -276,7 +343,7 @@ class SimExchange:
                 price = max(o, level)
             else:
                 continue
-            when = m.time(i)
+            when = self._open_time(m, i)
             self._trade_seq += 1
             req = OrderRequest(f"liq-{self._trade_seq}", sym, _closing_side(side), OrderType.MARKET, pos.size,
                                reduce_only=True, position_side=ps, tag="liquidation")
@@ -295,7 +362,7 @@ class SimExchange:
         if symbol not in self.markets:
             raise OrderRejected(f"Invalid symbol {symbol}.", code=-1121)
         position = self._position_for(req)
-        if self._reduce_blocked(req):
+        if self._reduce_blocked(req, position):
             raise OrderRejected("ReduceOnly Order is rejected.", code=-2022)
         ref = self._last_price(symbol)
         if req.type in (OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET, OrderType.TAKE_PROFIT):
@@ -307,26 +374,34 @@ class SimExchange:
             raise OrderRejected("Quantity less than or equal to zero.", code=-4003)
         if req.quote_qty is not None and req.type is not OrderType.MARKET:
             raise OrderRejected("quote_qty is only for market orders", code=-1106)
+        qty = req.qty
         if req.quote_qty is not None:
             est = req.quote_qty / ref
             flt = self.rules.filters.get(symbol) if self.rules.enabled else None
-            req = replace(req, qty=flt.floor_qty_to_step(est, market=True) if flt else est)
-        if req.qty is not None:
-            self.rules.validate(symbol, req, ref)
-            if not (req.reduce_only or req.close_position):
-                price = req.price or req.stop_price or ref
-                self.rules.check_position_size(symbol, position.size * price + req.qty * price, self.leverage(symbol))
-            if self.config.check_margin and not (req.reduce_only or req.close_position):
-                price = req.price or req.stop_price or ref
-                need = req.qty * price / self.leverage(symbol)
-                if need > self._available():
-                    raise OrderRejected("Margin is insufficient.", code=-2019)
+            qty = flt.floor_qty_to_step(est, market=True) if flt else est
+        if qty is None:
+            return
+        rules = self.rules
+        if rules.enabled:
+            rules.validate(symbol, req if qty is req.qty else replace(req, qty=qty), ref)
+        opening = not (req.reduce_only or req.close_position)
+        # the size and margin checks only when something enforces them: the reference
+        # profile runs without tiers or margin checks, and this runs for every order
+        if opening and rules.enabled and symbol in rules.tiers:
+            price = req.price or req.stop_price or ref
+            rules.check_position_size(symbol, position.size * price + qty * price, self.leverage(symbol))
+        if opening and self.config.check_margin:
+            price = req.price or req.stop_price or ref
+            need = qty * price / self.leverage(symbol)
+            if need > self._available():
+                raise OrderRejected("Margin is insufficient.", code=-2019)
 
-    def _reduce_blocked(self, req: OrderRequest) -> bool:
+    def _reduce_blocked(self, req: OrderRequest, position: SimPosition | None = None) -> bool:
         """A reduce-only / close-position order with no position of the other side to reduce."""
         if not (req.reduce_only or req.close_position):
             return False
-        position = self._position_for(req)
+        if position is None:
+            position = self._position_for(req)
         return position.side is None or _closing_side(position.side) is not req.side
 
     def _available(self) -> Decimal:
@@ -334,18 +409,20 @@ class SimExchange:
         return self.acct.wallet - self.acct.used_margin() + min(upnl, ZERO)
 
     def _last_price(self, symbol: str) -> Decimal:
-        """The price 'now': the open while a bar's open is being filled, else the last close."""
+        """The price 'now': the open while a bar's open is being filled, else the last close.
+
+        Kept as a Decimal until process_bar moves the price (it drops the entry then):
+        validation, margin and account views ask for it many times per bar."""
+        price = self._price_dec.get(symbol)
+        if price is not None:
+            return price
         live = self._price_now.get(symbol)
-        key = (self.cursor[symbol], live)
-        cached = self._price_cache.get(symbol)
-        if cached is not None and cached[0] == key:
-            return cached[1]
         if live is not None:
             price = dec(live)
         else:
             m, i = self.markets[symbol], self.cursor[symbol]
             price = dec(m.close[i] if i >= 0 else m.open[0])
-        self._price_cache[symbol] = (key, price)
+        self._price_dec[symbol] = price
         return price
 
     def _position_for(self, req: OrderRequest) -> SimPosition:
@@ -357,50 +434,68 @@ class SimExchange:
         return price >= ref if order.request.side is OrderSide.BUY else price <= ref
 
     def _drop(self, order: Order) -> None:
-        for book in (self._resting, self._pending_market):
-            if order in book[order.symbol]:
-                book[order.symbol].remove(order)
-        self._trailing_extreme.pop(order.client_order_id, None)
-        self._scan_cache.pop(order.client_order_id, None)
+        symbol = order.symbol
+        for book in (self._resting[symbol], self._pending_market[symbol]):
+            # by identity: `in`/`remove` would compare Orders field by field
+            for k, other in enumerate(book):
+                if other is order:
+                    del book[k]
+                    break
+        cid = order.client_order_id
+        self._trailing_extreme.pop(cid, None)
+        self._levels.pop(cid, None)
 
-    def _cached_scan(self, order: Order, m: SimMarket, start: int) -> int:
-        """A resting order's level is fixed, so its first trigger bar from `start` stays valid
-        while start has not passed it (trailing stops move, and are always rescanned)."""
-        if order.request.type is OrderType.TRAILING_STOP_MARKET:
-            return self._scan_order(order, m, start)
-        cached = self._scan_cache.get(order.client_order_id)
-        if cached is not None:
-            scanned_from, hit = cached
-            if scanned_from <= start and (hit < 0 or hit >= start):
+    def _trigger_level(self, order: Order) -> tuple[bool, float]:
+        """(fires when the price falls to it, level) of a resting order; its request never
+        changes, so the float conversion is done once."""
+        known = self._levels.get(order.client_order_id)
+        if known is None:
+            req = order.request
+            raw = req.stop_price if req.type.is_trigger else req.price
+            known = self._levels[order.client_order_id] = (_fires_when_falling(req), float(raw if raw is not None else 0))
+        return known
+
+    def _scan_levels(self, m: SimMarket, start: int, below: float, above: float, limit: int) -> int:
+        """The first bar >= start with low <= below or high >= above when it is before `limit`
+        (a cached later one may come back too), else -1: nothing before `limit`.
+
+        The levels only change when the book does, so what a scan found stays true while
+        start has not passed it: the cache keeps (levels, scanned from, first hit or -1,
+        scanned up to), and a scan that stopped at a limit goes on from there."""
+        cached = self._scan_cache.get(m.symbol)
+        scan_from = since = start
+        if cached is not None and cached[0] == below and cached[1] == above and cached[2] <= start:
+            _, _, scanned_from, hit, clear_to = cached
+            if hit >= start:
                 return hit
-        hit = self._scan_order(order, m, start)
-        self._scan_cache[order.client_order_id] = (start, hit)
+            if hit < 0 and limit <= clear_to:
+                return -1  # nothing in [scanned_from, clear_to), which covers [start, limit)
+            if hit < 0 and start <= clear_to:
+                scan_from, since = clear_to, scanned_from
+        hit = first_touch(m.low, m.high, scan_from, below, above, limit)
+        self._scan_cache[m.symbol] = (below, above, since, hit, limit)
         return hit
 
-    def _scan_order(self, order: Order, m: SimMarket, start: int) -> int:
+    def _scan_trailing(self, order: Order, m: SimMarket, start: int) -> int:
         req = order.request
-        if req.type is OrderType.TRAILING_STOP_MARKET:
-            rate = float(req.callback_rate or 0) / 100
-            activation = float(req.price) if req.price is not None else float("nan")
-            is_long_pos = 1 if req.side is OrderSide.SELL else 0
-            extreme = self._trailing_extreme[req.client_order_id]
-            return first_trailing_hit(m.high, m.low, start, is_long_pos, extreme, rate, activation)
-        raw = req.stop_price if req.type.is_trigger else req.price
-        level = float(raw if raw is not None else 0)
-        if _fires_when_falling(req):
-            return first_at_or_below(m.low, start, level)
-        return first_at_or_above(m.high, start, level)
+        rate = float(req.callback_rate or 0) / 100
+        activation = float(req.price) if req.price is not None else float("nan")
+        is_long_pos = 1 if req.side is OrderSide.SELL else 0
+        extreme = self._trailing_extreme[req.client_order_id]
+        return first_trailing_hit(m.high, m.low, start, is_long_pos, extreme, rate, activation)
 
     async def _run_triggers(self, m: SimMarket, i: int) -> None:
         symbol = m.symbol
         hits: list[TriggerHit] = []
-        for order in self._resting[symbol]:
-            hit = order_trigger(order, m, i, self._trailing_extreme.get(order.client_order_id))
+        o, h, lo = float(m.open[i]), float(m.high[i]), float(m.low[i])
+        extremes = self._trailing_extreme
+        for seq, order in enumerate(self._resting[symbol]):  # the book is in submission order
+            hit = order_trigger(order, o, h, lo, extremes.get(order.client_order_id), seq)
             if hit is not None:
                 hits.append(hit)
         if not hits:
             return
-        when = m.time(i)
+        when = self._open_time(m, i)
         for hit in sort_hits(hits, self.config.same_bar):
             order = hit.order
             if order.status.is_final or order not in self._resting[symbol]:
@@ -409,7 +504,7 @@ class SimExchange:
                 self._drop(order)
                 order.reject_reason = "ReduceOnly Order is rejected."
                 order.apply(OrderStatus.EXPIRED, when)
-                await self._emit(OrderEvent(order.snapshot(), None, when))
+                await self._emit(OrderEvent(order, None, when))
                 continue
             self._drop(order)
             price = hit.price
@@ -430,11 +525,13 @@ class SimExchange:
             await self._execute(order, float(ref), max(self.cursor[req.symbol], 0), when, maker=False)
         else:
             order.apply(OrderStatus.EXPIRED, when)
-            await self._emit(OrderEvent(order.snapshot(), None, when))
+            await self._emit(OrderEvent(order, None, when))
 
     def _slipped(self, side: OrderSide, price: float, order: Order, m: SimMarket, i: int) -> float:
         model = self.config.slippage
         bps = model.bps
+        if bps == 0 and not model.impact_bps_per_volume_pct:
+            return price  # no slippage configured (the reference profile)
         qty = float(order.request.qty or self._position_for(order.request).size)
         vol = float(m.volume[i])
         if model.impact_bps_per_volume_pct and vol > 0:
@@ -465,13 +562,13 @@ class SimExchange:
                                          self.leverage(req.symbol), when)
         self._update_liquidation(req.symbol, req.position_side)
         self._trade_seq += 1
-        fill = Fill(
-            trade_id=f"sim-{self._trade_seq}", client_order_id=req.client_order_id, symbol=req.symbol,
-            side=req.side, price=price, qty=qty, fee=fee, fee_asset=self.acct.asset, is_maker=maker,
-            time=when, realized_pnl=effect.realized_pnl, position_side=req.position_side,
+        fill = Fill(  # trade_id, client_order_id, symbol, side, price, qty, fee, fee_asset, is_maker,
+            # time, realized_pnl, position_side (positional: one per fill)
+            f"sim-{self._trade_seq}", req.client_order_id, req.symbol, req.side, price, qty, fee,
+            self.acct.asset, maker, when, effect.realized_pnl, req.position_side,
         )
         order.apply(OrderStatus.FILLED, when, fill)
-        await self._emit(OrderEvent(order.snapshot(), fill, when))
+        await self._emit(OrderEvent(order, fill, when))  # final: never changes again
 
     async def _apply_funding(self, m: SimMarket, after_ms: int, upto_ms: int, i: int) -> None:
         for k in m.funding_between(after_ms, upto_ms):
@@ -497,11 +594,12 @@ class SimExchange:
     def _snapshot(self, p: SimPosition) -> PositionSnapshot:
         side = p.side
         assert side is not None
-        return PositionSnapshot(
-            symbol=p.symbol, side=side, qty=p.size, entry_price=p.entry_price, leverage=p.leverage,
-            isolated_margin=p.margin if self.config.margin_mode == "isolated" else ZERO,
-            liquidation_price=None, unrealized_pnl=p.unrealized(self._last_price(p.symbol)),
-            position_side=p.position_side, opened_at=p.opened_at,
+        return PositionSnapshot(  # symbol, side, qty, entry_price, leverage, isolated_margin,
+            # liquidation_price, unrealized_pnl, position_side, opened_at (positional: this runs
+            # for every open position at every entry)
+            p.symbol, side, abs(p.qty), p.entry_price, p.leverage,
+            p.margin if self.config.margin_mode == "isolated" else ZERO,
+            None, p.unrealized(self._last_price(p.symbol)), p.position_side, p.opened_at,
         )
 
 

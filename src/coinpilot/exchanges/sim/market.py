@@ -8,7 +8,7 @@ lasts, not what the data set holds.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,32 +19,56 @@ from coinpilot.domain.errors import DataError
 from coinpilot.domain.timeframe import Timeframe
 
 
-def _first(mask_of: Callable[[int, int], np.ndarray], start: int, n: int) -> int:
-    """First index >= start where the chunk mask is true, scanning chunks of growing size.
+def first_at_or_below(low: np.ndarray, start: int, level: float, stop: int = -1) -> int:
+    """First bar i in [start, stop) with low[i] <= level, or -1 (stop -1: to the end).
 
-    Trades last tens to hundreds of bars, so a first chunk of 64 bars usually answers; the
-    doubling keeps a never-touched level at O(n) total work. Plain numpy: no JIT start-up cost
-    in the event engine.
-    """
+    Scans chunks of growing size: trades last tens to hundreds of bars, so a first chunk of
+    64 bars usually answers, and the doubling keeps a never-touched level at O(n) total work.
+    Plain numpy: no JIT start-up cost in the event engine."""
+    n = low.shape[0] if stop < 0 else min(stop, low.shape[0])
     width = 64
     while start < n:
-        stop = min(n, start + width)
-        mask = mask_of(start, stop)
+        end = min(n, start + width)
+        mask = low[start:end] <= level
         k = int(mask.argmax())
         if mask[k]:
             return start + k
-        start, width = stop, width * 2
+        start, width = end, width * 2
     return -1
 
 
-def first_at_or_below(low: np.ndarray, start: int, level: float) -> int:
-    """First bar i >= start with low[i] <= level, or -1."""
-    return _first(lambda a, b: low[a:b] <= level, start, low.shape[0])
+def first_at_or_above(high: np.ndarray, start: int, level: float, stop: int = -1) -> int:
+    """First bar i in [start, stop) with high[i] >= level, or -1 (see first_at_or_below)."""
+    n = high.shape[0] if stop < 0 else min(stop, high.shape[0])
+    width = 64
+    while start < n:
+        end = min(n, start + width)
+        mask = high[start:end] >= level
+        k = int(mask.argmax())
+        if mask[k]:
+            return start + k
+        start, width = end, width * 2
+    return -1
 
 
-def first_at_or_above(high: np.ndarray, start: int, level: float) -> int:
-    """First bar i >= start with high[i] >= level, or -1."""
-    return _first(lambda a, b: high[a:b] >= level, start, high.shape[0])
+def first_touch(low: np.ndarray, high: np.ndarray, start: int, below: float, above: float, stop: int = -1) -> int:
+    """First bar i in [start, stop) with low[i] <= below or high[i] >= above, or -1.
+
+    `below` = -inf or `above` = +inf leaves that side out (it is then not compared at all)."""
+    if above == math.inf:
+        return first_at_or_below(low, start, below, stop)
+    if below == -math.inf:
+        return first_at_or_above(high, start, above, stop)
+    n = low.shape[0] if stop < 0 else min(stop, low.shape[0])
+    width = 64
+    while start < n:
+        end = min(n, start + width)
+        mask = (low[start:end] <= below) | (high[start:end] >= above)
+        k = int(mask.argmax())
+        if mask[k]:
+            return start + k
+        start, width = end, width * 2
+    return -1
 
 
 _trailing_kernel = None
