@@ -19,7 +19,6 @@ from coinpilot.store import migrate
 from coinpilot.store.engine import create_engine_from_url, session_scope
 from coinpilot.store.models import RiskEvent, Run, TradeRecord
 
-
 _DB_PLACES = Decimal("1e-18")  # NUMERIC(38,18): the column's own scale
 
 
