@@ -52,7 +52,7 @@ def test_unknown_strategy_is_a_clear_error() -> None:
 
 def test_empty_period_is_a_clear_error() -> None:
     cfg = preset("realistic", "ref_ema_cross", ["BTCUSDT"], start="2030-01-01", end="2030-02-01")
-    with pytest.raises(DataError, match="empty period|no candles"):
+    with pytest.raises(DataError, match=r"empty period|no candles"):
         Backtest(cfg, CandleStore(sample_root()))
 
 
@@ -84,5 +84,5 @@ def test_impossible_size_and_leverage_above_tier_are_reported_not_traded() -> No
 def test_bad_stored_config_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="symbols"):
         BacktestConfig.from_stored({"strategy": "c_score"})
-    with pytest.raises(ConfigError, match="no config.json"):
+    with pytest.raises(ConfigError, match=r"no config\.json"):
         backtest_cmd(rerun=tmp_path, quiet=True, out=tmp_path)

@@ -94,10 +94,6 @@ def _close_and_reverse(cfg: BacktestConfig) -> BacktestConfig:
                                   "execution": cfg.execution.model_copy(update={"on_opposite_signal": "reverse"})})
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "event engine, close fills + reverse (C41/C13): Bot.handle stores the re-entry intent after "
-    "om.exit has already filled and reported the closing trade, so the reversal never re-enters "
-    "and the stale intent enters after the next unrelated exit, at the previous bar's close"))
 def test_close_fill_reversal_matches_the_event_engine(store: CandleStore) -> None:
     cfg = _close_and_reverse(preset("reference", "c_score", ["BNBUSDT"], start="2025-01-01", end="2025-01-04",
                                     params=LOOSE_C))

@@ -88,9 +88,13 @@ class Bot:
         if pos is not None:
             if pos.side is intent.side or self.on_opposite == "ignore":
                 return
-            await self.om.exit(self.symbol, ExitReason.REVERSE)
             if self.on_opposite == "reverse":
-                self._reentry = intent  # C13: re-checked by risk once the close is booked
+                # C13: re-checked by risk once the close is booked. Set before exiting: with
+                # close fills the close is booked inside om.exit, and _on_trade must see it.
+                self._reentry = intent
+            order = await self.om.exit(self.symbol, ExitReason.REVERSE)
+            if order is None:  # already closing: nothing to reverse from
+                self._reentry = None
             return
         if self.symbol in self.om.pending:
             return

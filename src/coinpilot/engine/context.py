@@ -9,7 +9,8 @@ import pandas as pd
 
 from coinpilot.domain.filters import SymbolFilters
 from coinpilot.domain.leverage import LeverageTiers
-from coinpilot.exchanges.base import Exchange
+from coinpilot.domain.orders import PositionSide
+from coinpilot.exchanges.base import Exchange, PositionSnapshot
 from coinpilot.execution.order_manager import OrderManager
 from coinpilot.risk.types import AccountView, MarketView, PositionView
 
@@ -61,17 +62,28 @@ class AccountViewer:
         self.tiers = dict(tiers or {})
         self.next_funding = next_funding
         self.has_funding = has_funding
+        self._views: dict[tuple[str, PositionSide], tuple[PositionSnapshot, str, PositionView]] = {}
 
     async def view(self, now: pd.Timestamp) -> AccountView:
         acct = await self.exchange.account()
         positions = []
-        managed_positions = self.om.positions
+        managed_positions, views = self.om.positions, self._views
         for p in await self.exchange.positions():
             managed = managed_positions.get(p.symbol)
-            positions.append(PositionView(  # symbol, side, qty, entry_price, notional, strategy, opened_at
+            strategy = managed.intent.strategy if managed else ""
+            key = (p.symbol, p.position_side)
+            known = views.get(key)
+            # an exchange that hands out the same snapshot while a position is unchanged (the
+            # simulator) gets the same view back; one without an open time depends on `now`
+            if known is not None and known[0] is p and known[1] == strategy and p.opened_at is not None:
+                positions.append(known[2])
+                continue
+            view = PositionView(  # symbol, side, qty, entry_price, notional, strategy, opened_at
                 p.symbol, p.side, p.qty, p.entry_price, p.qty * p.entry_price,
-                managed.intent.strategy if managed else "", p.opened_at if p.opened_at is not None else now,
-            ))
+                strategy, p.opened_at if p.opened_at is not None else now,
+            )
+            views[key] = (p, strategy, view)
+            positions.append(view)
         return AccountView(
             time=now, equity=acct.equity, wallet_balance=acct.wallet_balance,
             available_balance=acct.available_balance, base_balance=self.base_balance,

@@ -14,6 +14,7 @@ from decimal import Decimal
 import structlog
 
 from coinpilot.domain.enums import LevelMode, OrderSide, Side
+from coinpilot.domain.errors import InvalidQuantity
 from coinpilot.domain.filters import SymbolFilters
 from coinpilot.domain.intent import ExitLevel, Intent
 from coinpilot.domain.orders import (
@@ -350,8 +351,14 @@ class OrderManager:
             self._entry_failed(symbol)
 
     def _floor(self, symbol: str, qty: Decimal) -> Decimal:
+        """Floor a partial quantity to the step; a part below one step is 0 (merged into the rest)."""
         flt = self.filters.get(symbol)
-        return flt.floor_qty_to_step(qty) if flt is not None else qty
+        if flt is None:
+            return qty
+        try:
+            return flt.floor_qty_to_step(qty)
+        except InvalidQuantity:
+            return Decimal(0)
 
     async def _cancel_quietly(self, symbol: str, cid: str) -> None:
         """Cancel one of our orders if it is still working (known from the order events)."""

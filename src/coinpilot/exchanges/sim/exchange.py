@@ -77,6 +77,8 @@ class SimExchange:
         self._now_cache: dict[str, tuple[int, pd.Timestamp]] = {}
         self._stamps: dict[int, pd.Timestamp] = {}
         self._price_dec: dict[str, Decimal] = {}  # symbol: _last_price, until the price moves
+        # (symbol, position side): (the fields and price it was built from, snapshot)
+        self._snapshots: dict[tuple[str, PositionSide], tuple[tuple[object, ...], PositionSnapshot]] = {}
         self.funding_ledger: list[FundingEvent] = []
         self.liquidations: list[LiquidationEvent] = []
 
@@ -122,6 +124,8 @@ class SimExchange:
 
     # ---- the port ---------------------------------------------------------------------------
     async def set_leverage(self, symbol: str, leverage: int) -> None:
+        if self.market == "spot" and leverage != 1:
+            raise OrderRejected(f"spot markets have no leverage (asked {leverage}x)")
         self.rules.check_leverage_setting(symbol, leverage)
         self._leverage[symbol] = leverage
 
@@ -130,6 +134,8 @@ class SimExchange:
 
     async def submit(self, request: OrderRequest) -> Order:
         symbol = request.symbol
+        if symbol not in self.markets:
+            raise OrderRejected(f"Invalid symbol {symbol}: not loaded in the simulator.", code=-1121)
         when = self.now(symbol)
         known = self.orders.get(request.client_order_id)
         if known is not None:
@@ -157,7 +163,14 @@ class SimExchange:
         request = order.request
         symbol = request.symbol
         if request.type is OrderType.MARKET:
-            if self.config.market_fill == "close" and self.cursor[symbol] >= 0:
+            live = self._price_now.get(symbol)
+            if live is not None:  # sent by a listener while a bar is simulated (a stop just filled):
+                i = self.cursor[symbol] + 1  # it fills at that moment's price, in every fill mode
+                if self.config.market_fill == "close":
+                    await self._fill_market(order, live, i, when)
+                else:
+                    self._pending_market[symbol].append(order)
+            elif self.config.market_fill == "close" and self.cursor[symbol] >= 0:
                 i = self.cursor[symbol]
                 await self._fill_market(order, float(self.markets[symbol].close[i]), i, when)
             else:
@@ -198,11 +211,12 @@ class SimExchange:
 
     async def account(self) -> AccountSnapshot:
         # one pass for unrealised PnL and margin (the sums run in the same order as
-        # SimAccount.used_margin and open_positions, so the Decimals are the same)
+        # SimAccount.used_margin and open_positions, so the Decimals are the same); the
+        # snapshot holds the unrealised PnL, and positions() asks for the same snapshots
         upnl = used = ZERO
         for p in self.acct.positions.values():
             if p.qty != 0:
-                upnl += p.unrealized(self._last_price(p.symbol))
+                upnl += self._snapshot(p).unrealized_pnl
                 used += p.margin
         wallet = self.acct.wallet
         available = wallet - used + min(upnl, ZERO)
@@ -256,7 +270,7 @@ class SimExchange:
         when = self._open_time(self.markets[symbol], i)
         while self._pending_market[symbol]:
             order = self._pending_market[symbol].pop(0)
-            await self._execute(order, price, i, when, maker=False)
+            await self._fill_market(order, price, i, when)
 
     def next_activity_bar(self, symbol: str, start: int, before: int = -1) -> int:
         """Earliest bar >= start where this symbol's orders, positions or funding need work.
@@ -390,11 +404,24 @@ class SimExchange:
         if opening and rules.enabled and symbol in rules.tiers:
             price = req.price or req.stop_price or ref
             rules.check_position_size(symbol, position.size * price + qty * price, self.leverage(symbol))
-        if opening and self.config.check_margin:
+        if self.market == "spot":
+            self._check_spot(req, qty, req.price or req.stop_price or ref, position)
+        elif opening and self.config.check_margin:
             price = req.price or req.stop_price or ref
             need = qty * price / self.leverage(symbol)
             if need > self._available():
                 raise OrderRejected("Margin is insufficient.", code=-2019)
+
+    def _check_spot(self, req: OrderRequest, qty: Decimal, price: Decimal, position: SimPosition) -> None:
+        """Spot (Upbit KRW): sell only what is held, buy only with the quote balance plus fee."""
+        if req.side is OrderSide.SELL:
+            held = position.size if position.side is not None and position.qty > 0 else ZERO
+            if qty > held:
+                raise OrderRejected(f"insufficient_funds_ask: holding {held}, selling {qty}")
+            return
+        cost = qty * price * (1 + self.config.taker_fee)
+        if cost > self._available():
+            raise OrderRejected(f"insufficient_funds_bid: {cost} needed, {self._available()} available")
 
     def _reduce_blocked(self, req: OrderRequest, position: SimPosition | None = None) -> bool:
         """A reduce-only / close-position order with no position of the other side to reduce."""
@@ -508,6 +535,8 @@ class SimExchange:
                 continue
             self._drop(order)
             price = hit.price
+            self._price_now[symbol] = price  # listeners reacting to this fill see this price
+            self._price_dec.pop(symbol, None)
             if hit.taker:
                 price = self._slipped(order.request.side, price, order, m, i)
             await self._execute(order, price, i, when, maker=not hit.taker)
@@ -592,15 +621,28 @@ class SimExchange:
             self._trailing_extreme[key] = min(self._trailing_extreme[key], float(m.low[i]))
 
     def _snapshot(self, p: SimPosition) -> PositionSnapshot:
+        """The position as the port reports it. Every entry asks for all open positions and
+        most of them (other symbols') have not changed since it last asked, so the snapshot
+        is reused while the position's fields and its price are the very same objects
+        (identity, not equality: Decimal('1.0') == Decimal('1.00'), yet they print apart)."""
+        price = self._last_price(p.symbol)
+        key = (p.symbol, p.position_side)
+        cached = self._snapshots.get(key)
+        if cached is not None:
+            qty, entry, leverage, margin, opened_at, seen_price = cached[0]
+            if (qty is p.qty and entry is p.entry_price and leverage is p.leverage and margin is p.margin
+                    and opened_at is p.opened_at and seen_price is price):
+                return cached[1]
         side = p.side
         assert side is not None
-        return PositionSnapshot(  # symbol, side, qty, entry_price, leverage, isolated_margin,
-            # liquidation_price, unrealized_pnl, position_side, opened_at (positional: this runs
-            # for every open position at every entry)
+        snapshot = PositionSnapshot(  # symbol, side, qty, entry_price, leverage, isolated_margin,
+            # liquidation_price, unrealized_pnl, position_side, opened_at
             p.symbol, side, abs(p.qty), p.entry_price, p.leverage,
             p.margin if self.config.margin_mode == "isolated" else ZERO,
-            None, p.unrealized(self._last_price(p.symbol)), p.position_side, p.opened_at,
+            None, p.unrealized(price), p.position_side, p.opened_at,
         )
+        self._snapshots[key] = ((p.qty, p.entry_price, p.leverage, p.margin, p.opened_at, price), snapshot)
+        return snapshot
 
 
 def _closing_side(side: Side) -> OrderSide:
