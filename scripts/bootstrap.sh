@@ -7,4 +7,14 @@ if ! command -v uv >/dev/null 2>&1; then
   echo "bootstrap: installing uv from PyPI" >&2
   python3 -m pip install --quiet --disable-pip-version-check uv
 fi
-uv sync --locked --quiet
+# Byte-compile once per lock file: machines that set PYTHONDONTWRITEBYTECODE would otherwise
+# recompile every imported module on each start (seconds per command).
+stamp=".venv/.coinpilot-bytecode-$(sha256sum uv.lock | cut -c1-16)"
+if [ -f "$stamp" ]; then
+  uv sync --locked --quiet
+else
+  uv sync --locked --quiet --compile-bytecode
+  rm -f .venv/.coinpilot-bytecode-*
+  touch "$stamp"
+fi
+uv run --locked python -m compileall -q src >/dev/null

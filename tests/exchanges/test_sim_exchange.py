@@ -214,3 +214,19 @@ def test_resubmitting_a_client_order_id_never_doubles_the_order() -> None:
     run(go())
     assert len(fills(events)) == 1
     assert run(sim.positions())[0].qty == D(1)
+
+
+def test_stops_hit_in_one_candle_fill_in_submission_order() -> None:
+    rows = [(100, 100, 100, 100), (100, 100, 100, 100), (99, 99, 90, 91)]
+    sim, events = make_sim(rows)
+
+    async def go() -> None:
+        await sim.process_bar("BTCUSDT", 0)
+        await sim.submit(req("e", OrderSide.BUY, OrderType.MARKET, qty="2"))
+        await sim.process_bar("BTCUSDT", 1)
+        await sim.submit(req("a", OrderSide.SELL, OrderType.STOP_MARKET, stop_price=D(95), reduce_only=True))
+        await sim.submit(req("b", OrderSide.SELL, OrderType.STOP_MARKET, stop_price=D(96), reduce_only=True))
+        await sim.process_bar("BTCUSDT", 2)
+
+    run(go())
+    assert [cid for cid, _, _ in fills(events)] == ["e", "a", "b"]  # never by memory address
