@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import structlog
 from tests.conftest import shared_data_path
 
-from coinpilot.data.store import CandleStore
+from coinpilot.data.store import CandleStore, sample_root
 from coinpilot.domain.candles import SeriesKey
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "BNBUSDT", "DOGEUSDT")
@@ -30,3 +33,17 @@ def marketlab_store(tmp_path_factory: pytest.TempPathFactory) -> CandleStore:
         store.save(SeriesKey("binance", "futures", symbol, "funding"),
                    pd.DataFrame({"funding_time": fund["open_time"], "rate": fund["open"]}))
     return store
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _quiet_engine_logs() -> Iterator[None]:
+    """The engine logs every closed trade; keep engine tests quiet, then restore the config."""
+    saved = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
+    yield
+    structlog.configure(**saved)
+
+
+@pytest.fixture(scope="module")
+def store() -> CandleStore:
+    return CandleStore(sample_root())

@@ -8,17 +8,14 @@ funding, net PnL (1e-9) and reasons. Checked on ref_ema_cross (reference preset)
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 import pytest
-import structlog
 
-from coinpilot.data.store import CandleStore, sample_root
+from coinpilot.data.store import CandleStore
 from coinpilot.domain.errors import ConfigError
 from coinpilot.domain.trade import Trade
 from coinpilot.engine.backtest import Backtest, BacktestConfig
@@ -34,18 +31,6 @@ SYMBOLS = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "BNBUSDT", "DOGEUSDT"]
 LOOSE_C = {"signal_threshold": 2, "adx_threshold": 0, "volume_multiplier": 1.5}  # many trades
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _quiet_engine_logs() -> Iterator[None]:
-    """The engine logs every closed trade; keep this module quiet, then restore the config."""
-    saved = structlog.get_config()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
-    yield
-    structlog.configure(**saved)
-
-
-@pytest.fixture(scope="module")
-def store() -> CandleStore:
-    return CandleStore(sample_root())
 
 
 def _key(t: Trade) -> tuple[object, ...]:

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import structlog
 import typer
 from typer.testing import CliRunner
 
 from coinpilot.cli.research import parse_grid, sweep_cmd
-from coinpilot.data.store import CandleStore, sample_root
+from coinpilot.data.store import sample_root
 from coinpilot.domain.errors import ConfigError
 from coinpilot.engine import executors
 from coinpilot.engine.executors import (
@@ -35,18 +32,6 @@ SYMBOLS = ["BTCUSDT", "XRPUSDT", "SOLUSDT"]
 GRID = {"atr_sl_mult": [1.0, 2.0], "signal_threshold": [2, 3], "volume_multiplier": [1.5, 2.5]}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _quiet_engine_logs() -> Iterator[None]:
-    """The engine logs every closed trade; keep this module quiet, then restore the config."""
-    saved = structlog.get_config()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
-    yield
-    structlog.configure(**saved)
-
-
-@pytest.fixture(scope="module")
-def store() -> CandleStore:
-    return CandleStore(sample_root())
 
 
 @pytest.fixture(scope="module")

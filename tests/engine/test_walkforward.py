@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import itertools
 import json
-import logging
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import structlog
 import typer
 from typer.testing import CliRunner
 
@@ -31,18 +28,6 @@ LOOSE_C = {"signal_threshold": 2, "adx_threshold": 0, "volume_multiplier": 1.5}
 UTC = "UTC"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _quiet_engine_logs() -> Iterator[None]:
-    """The engine logs every closed trade; keep this module quiet, then restore the config."""
-    saved = structlog.get_config()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
-    yield
-    structlog.configure(**saved)
-
-
-@pytest.fixture(scope="module")
-def store() -> CandleStore:
-    return CandleStore(sample_root())
 
 
 def test_folds_roll_by_calendar_month_from_the_start_without_drift() -> None:
