@@ -8,7 +8,6 @@ validation uses the same domain filters and raises the same error codes as the r
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from decimal import Decimal
 
 import numpy as np
@@ -45,6 +44,7 @@ from coinpilot.exchanges.sim.market import (
 )
 from coinpilot.exchanges.sim.matching import TriggerHit, order_trigger, sort_hits
 from coinpilot.exchanges.sim.rules import OrderRules
+from coinpilot.exchanges.sim.validation import OrderChecks, closing_side, fires_when_falling
 
 
 def dec(x: float) -> Decimal:
@@ -52,7 +52,7 @@ def dec(x: float) -> Decimal:
     return Decimal(repr(float(x)))
 
 
-class SimExchange:
+class SimExchange(OrderChecks):
     venue = "sim"
 
     def __init__(self, config: SimConfig | None = None, rules: OrderRules | None = None, market: str = "futures") -> None:
@@ -359,7 +359,7 @@ class SimExchange:
                 continue
             when = self._open_time(m, i)
             self._trade_seq += 1
-            req = OrderRequest(f"liq-{self._trade_seq}", sym, _closing_side(side), OrderType.MARKET, pos.size,
+            req = OrderRequest(f"liq-{self._trade_seq}", sym, closing_side(side), OrderType.MARKET, pos.size,
                                reduce_only=True, position_side=ps, tag="liquidation")
             order = Order(request=req, created_at=when)
             self.orders[req.client_order_id] = order
@@ -370,71 +370,6 @@ class SimExchange:
             self.liquidations.append(LiquidationEvent(sym, side, qty, dec(price), when, loss))
 
     # ---- internals ----------------------------------------------------------------------------
-    def _validate(self, order: Order) -> None:
-        req = order.request
-        symbol = req.symbol
-        if symbol not in self.markets:
-            raise OrderRejected(f"Invalid symbol {symbol}.", code=-1121)
-        position = self._position_for(req)
-        if self._reduce_blocked(req, position):
-            raise OrderRejected("ReduceOnly Order is rejected.", code=-2022)
-        ref = self._last_price(symbol)
-        if req.type in (OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET, OrderType.TAKE_PROFIT):
-            assert req.stop_price is not None
-            falling = _fires_when_falling(req)
-            if (falling and req.stop_price >= ref) or (not falling and req.stop_price <= ref):
-                raise OrderRejected("Order would immediately trigger.", code=-2021)
-        if req.qty is None and req.quote_qty is None and not req.close_position:
-            raise OrderRejected("Quantity less than or equal to zero.", code=-4003)
-        if req.quote_qty is not None and req.type is not OrderType.MARKET:
-            raise OrderRejected("quote_qty is only for market orders", code=-1106)
-        qty = req.qty
-        if req.quote_qty is not None:
-            est = req.quote_qty / ref
-            flt = self.rules.filters.get(symbol) if self.rules.enabled else None
-            qty = flt.floor_qty_to_step(est, market=True) if flt else est
-        if qty is None:
-            return
-        rules = self.rules
-        if rules.enabled:
-            rules.validate(symbol, req if qty is req.qty else replace(req, qty=qty), ref)
-        opening = not (req.reduce_only or req.close_position)
-        # the size and margin checks only when something enforces them: the reference
-        # profile runs without tiers or margin checks, and this runs for every order
-        if opening and rules.enabled and symbol in rules.tiers:
-            price = req.price or req.stop_price or ref
-            rules.check_position_size(symbol, position.size * price + qty * price, self.leverage(symbol))
-        if self.market == "spot":
-            self._check_spot(req, qty, req.price or req.stop_price or ref, position)
-        elif opening and self.config.check_margin:
-            price = req.price or req.stop_price or ref
-            need = qty * price / self.leverage(symbol)
-            if need > self._available():
-                raise OrderRejected("Margin is insufficient.", code=-2019)
-
-    def _check_spot(self, req: OrderRequest, qty: Decimal, price: Decimal, position: SimPosition) -> None:
-        """Spot (Upbit KRW): sell only what is held, buy only with the quote balance plus fee."""
-        if req.side is OrderSide.SELL:
-            held = position.size if position.side is not None and position.qty > 0 else ZERO
-            if qty > held:
-                raise OrderRejected(f"insufficient_funds_ask: holding {held}, selling {qty}")
-            return
-        cost = qty * price * (1 + self.config.taker_fee)
-        if cost > self._available():
-            raise OrderRejected(f"insufficient_funds_bid: {cost} needed, {self._available()} available")
-
-    def _reduce_blocked(self, req: OrderRequest, position: SimPosition | None = None) -> bool:
-        """A reduce-only / close-position order with no position of the other side to reduce."""
-        if not (req.reduce_only or req.close_position):
-            return False
-        if position is None:
-            position = self._position_for(req)
-        return position.side is None or _closing_side(position.side) is not req.side
-
-    def _available(self) -> Decimal:
-        upnl = sum((p.unrealized(self._last_price(p.symbol)) for p in self.acct.open_positions()), ZERO)
-        return self.acct.wallet - self.acct.used_margin() + min(upnl, ZERO)
-
     def _last_price(self, symbol: str) -> Decimal:
         """The price 'now': the open while a bar's open is being filled, else the last close.
 
@@ -479,7 +414,7 @@ class SimExchange:
         if known is None:
             req = order.request
             raw = req.stop_price if req.type.is_trigger else req.price
-            known = self._levels[order.client_order_id] = (_fires_when_falling(req), float(raw if raw is not None else 0))
+            known = self._levels[order.client_order_id] = (fires_when_falling(req), float(raw if raw is not None else 0))
         return known
 
     def _scan_levels(self, m: SimMarket, start: int, below: float, above: float, limit: int) -> int:
@@ -643,19 +578,6 @@ class SimExchange:
         )
         self._snapshots[key] = ((p.qty, p.entry_price, p.leverage, p.margin, p.opened_at, price), snapshot)
         return snapshot
-
-
-def _closing_side(side: Side) -> OrderSide:
-    return OrderSide.SELL if side is Side.LONG else OrderSide.BUY
-
-
-def _fires_when_falling(req: OrderRequest) -> bool:
-    """Does this resting order trigger/fill when price falls to its level?"""
-    if req.type is OrderType.LIMIT:
-        return req.side is OrderSide.BUY
-    if req.type is OrderType.STOP_MARKET:
-        return req.side is OrderSide.SELL
-    return req.side is OrderSide.BUY  # take-profit: a buy TP closes a short below the price
 
 
 def _earliest(a: int, b: int) -> int:
