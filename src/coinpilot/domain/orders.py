@@ -57,12 +57,14 @@ class OrderStatus(str, Enum):
     EXPIRED = "EXPIRED"
     UNKNOWN = "UNKNOWN"  # sent, outcome not known (timeout): must be reconciled
 
-    @property
-    def is_final(self) -> bool:
-        return self in (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED)
+    # whether the status can never change again: a plain attribute of each member (set
+    # below), not a property, as it is read at every order event
+    is_final: bool
 
 
 _S = OrderStatus
+for _status in OrderStatus:
+    _status.is_final = _status in (_S.FILLED, _S.CANCELED, _S.REJECTED, _S.EXPIRED)
 ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     _S.PENDING: frozenset({_S.NEW, _S.PARTIALLY_FILLED, _S.FILLED, _S.REJECTED, _S.EXPIRED, _S.CANCELED, _S.UNKNOWN}),
     _S.UNKNOWN: frozenset({_S.NEW, _S.PARTIALLY_FILLED, _S.FILLED, _S.REJECTED, _S.EXPIRED, _S.CANCELED}),

@@ -28,12 +28,32 @@ class _Markets(Mapping[str, MarketView]):
         v = self._viewer
         if symbol not in v.symbols:
             raise KeyError(symbol)
-        return MarketView(
-            symbol=symbol, last_price=v.price(symbol), filters=v.filters.get(symbol),
-            leverage_tiers=v.tiers.get(symbol), spread_bps=None,
-            next_funding_time=v.next_funding(symbol, self._now) if v.next_funding else None,
-            has_funding=v.has_funding,
+        price = v.price(symbol)
+        next_funding = v.next_funding(symbol, self._now) if v.next_funding else None
+        # every entry asks for its symbol's view; while the price and the next funding time
+        # are the very same objects as last time (identity: Decimal('1.0') == Decimal('1.00')
+        # yet they print apart), the view built then is still exact, and views are frozen
+        filters, tiers = v.filters.get(symbol), v.tiers.get(symbol)
+        known = v._markets.get(symbol)
+        if (known is not None and known.last_price is price and known.next_funding_time is next_funding
+                and known.filters is filters and known.leverage_tiers is tiers
+                and known.has_funding is v.has_funding):
+            return known
+        view = v._markets[symbol] = MarketView(
+            symbol=symbol, last_price=price, filters=filters,
+            leverage_tiers=tiers, spread_bps=None,
+            next_funding_time=next_funding, has_funding=v.has_funding,
         )
+        return view
+
+    def get(self, symbol: str, default: MarketView | None = None) -> MarketView | None:  # type: ignore[override]
+        # direct: Mapping.get goes through __getitem__ and a try/except per call
+        if symbol not in self._viewer.symbols:
+            return default
+        return self[symbol]
+
+    def __contains__(self, symbol: object) -> bool:
+        return symbol in self._viewer.symbols
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._viewer.symbols)
@@ -63,6 +83,7 @@ class AccountViewer:
         self.next_funding = next_funding
         self.has_funding = has_funding
         self._views: dict[tuple[str, PositionSide], tuple[PositionSnapshot, str, PositionView]] = {}
+        self._markets: dict[str, MarketView] = {}  # the last view built per symbol (_Markets)
 
     async def view(self, now: pd.Timestamp) -> AccountView:
         acct = await self.exchange.account()
