@@ -25,7 +25,6 @@ import json
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from decimal import Decimal
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -39,14 +38,13 @@ from coinpilot.domain.timeframe import Timeframe
 from coinpilot.domain.trade import Trade
 from coinpilot.engine.backtest import BacktestConfig
 from coinpilot.engine.equity import equity_curve
-from coinpilot.engine.fastpath import REASONS, FastParams, FastResult, Sizing, simulate
+from coinpilot.engine.fastpath import REASONS, FastResult, simulate
 from coinpilot.engine.fastpath_ft import FundingSchedule
+from coinpilot.engine.fastsetup import FastSetup, engine_funding, fast_setup
 from coinpilot.engine.metrics import trade_stats
 from coinpilot.engine.metrics_equity import bar_returns, drawdown, sharpe_ratio
-from coinpilot.engine.profiles import EntryTiming, OppositeSignal, SimProfile
 from coinpilot.engine.results import BacktestResult, build_result, make_run_id
-from coinpilot.exchanges.sim.fillrules import Conflict, StopGap, TargetGap
-from coinpilot.risk.config import RiskConfig
+from coinpilot.exchanges.sim.exchange import dec
 from coinpilot.strategies import registry
 from coinpilot.strategies.base import (
     MarketData,
@@ -59,92 +57,6 @@ from coinpilot.strategies.c_score import CScoreParams, choose_direction
 from coinpilot.strategies.marketdata import market_data_for
 
 Window = tuple[pd.Timestamp, pd.Timestamp]
-
-
-@dataclass(frozen=True, slots=True)
-class FastSetup:
-    """FastParams for a config, and what the event engine would do that they leave out."""
-
-    params: FastParams
-    notes: tuple[str, ...] = ()
-
-
-def fast_setup(cfg: BacktestConfig, *, strict: bool = False) -> FastSetup:
-    """The fast-path equivalent of `cfg`. Features the kernel cannot express raise ConfigError;
-    features it ignores (filters, risk rules, margin) are listed in `notes`, or raise if strict."""
-    sim, ex = cfg.sim, cfg.execution
-    sizing = cfg.risk.sizing_for(cfg.strategy)
-    unsupported = [
-        text for bad, text in (
-            (ex.on_opposite_signal == "close", "execution.on_opposite_signal 'close' (use ignore or reverse)"),
-            (ex.entry != "market", f"execution.entry {ex.entry!r} (market entries only)"),
-            (ex.take_profit != "market", f"execution.take_profit {ex.take_profit!r} (market exits only)"),
-            (ex.break_even_at_r is not None or ex.trailing_callback_pct is not None or bool(ex.partial_targets),
-             "break-even, trailing stops and partial targets"),
-            (sizing.mode != "fixed_notional", f"risk sizing mode {sizing.mode!r} (fixed_notional only)"),
-        ) if bad
-    ]
-    if unsupported:
-        raise ConfigError("the fast path cannot run this config: " + "; ".join(unsupported) +
-                          " — run it with the event engine (coinpilot backtest)")
-    rules_off = not cfg.risk.enabled or (
-        cfg.risk.model_dump(exclude={"sizing", "strategies", "enabled"})
-        == RiskConfig.permissive().model_dump(exclude={"sizing", "strategies", "enabled"})
-    )
-    reverse = ex.on_opposite_signal == "reverse"
-    next_open = sim.market_fill == "next_open"
-    notes = [
-        text for on, text in (
-            (sim.apply_filters, "exchange filters (tick/step rounding, minimum notional) are not applied"),
-            (sim.check_margin or sim.liquidation, "margin checks and liquidation are not simulated"),
-            (not rules_off, "risk rules (position limits, loss limits, kill switch) are not applied; "
-                            "each symbol trades on its own"),
-            (not cfg.size_at_fill, "quantity is notional / fill price (the engine sizes at the signal "
-                                   "close unless size_at_fill)"),
-            (reverse and next_open, "an opposite signal closes at the signal bar's close (the engine: "
-                                    "at the next open)"),
-            (cfg.end_of_data == "last_close", "a position open at the end closes at the last bar's "
-                                              "open, not its close"),
-            (sim.slippage.impact_bps_per_volume_pct > 0 or sim.slippage.max_volume_share is not None,
-             "volume-dependent slippage is not modelled (flat bps only)"),
-        ) if on
-    ]
-    if strict and notes:
-        raise ConfigError("the fast path would not reproduce this config exactly: " + "; ".join(notes))
-    profile = SimProfile(
-        name="engine",
-        entry_timing=EntryTiming.NEXT_OPEN if next_open else EntryTiming.SIGNAL_CLOSE,
-        on_opposite=OppositeSignal.REVERSE if reverse else OppositeSignal.IGNORE,
-        conflict=Conflict.STOP_FIRST if sim.same_bar == "stop_first" else Conflict.TARGET_FIRST,
-        stop_gap=StopGap.AT_OPEN, target_gap=TargetGap.AT_OPEN,
-        funding=cfg.market == "futures" and sim.funding == "apply",
-    )
-    params = FastParams(
-        profile=profile, fee_rate=float(sim.taker_fee), slippage_bps=sim.slippage.bps,
-        exit_slippage_bps=sim.slippage.bps, sizing=Sizing.FIXED_NOTIONAL,
-        notional=float(sizing.fixed_notional.notional), initial_equity=float(sim.initial_balance),
-    )
-    return FastSetup(params, tuple(notes))
-
-
-def engine_funding(candles: pd.DataFrame, funding: pd.DataFrame | None, timing: EntryTiming) -> FundingSchedule:
-    """Funding as SimExchange books it: at the first bar opening at or after the funding time,
-    priced at that bar's open (no mark series), never for a position filled at that same open.
-
-    The kernel charges events with time <= bar open and starts a position at the first event
-    >= its exposure time, so each event's time is moved to that bar's open (close fills) or one
-    millisecond before it (next-open fills) to make both rules say the same thing."""
-    if funding is None or len(funding) == 0 or len(candles) == 0:
-        return FundingSchedule.empty()
-    times = open_ms(candles)
-    f_times = funding["funding_time"].to_numpy(dtype="datetime64[ms]").astype(np.int64)
-    j = np.searchsorted(times, f_times, side="left")
-    keep = j < times.shape[0]
-    j = j[keep]
-    opens = candles["open"].to_numpy(dtype=np.float64)
-    per_unit = funding["rate"].to_numpy(dtype=np.float64)[keep] * opens[j]
-    shift = 1 if timing is EntryTiming.NEXT_OPEN else 0
-    return FundingSchedule(np.ascontiguousarray(times[j] - shift), np.ascontiguousarray(per_unit))
 
 
 class SignalColumns(NamedTuple):
@@ -413,10 +325,6 @@ class FastRunner:
         )
 
 
-def _dec(x: float) -> Decimal:
-    return Decimal(repr(float(x)))
-
-
 def fast_trades(run: WindowRun, strategy_name: str, prepared: pd.DataFrame | None = None,
                 id_prefix: str = "") -> list[Trade]:
     """Trades of one WindowRun. A fill at a bar's close is stamped with the next bar's open time
@@ -435,11 +343,11 @@ def fast_trades(run: WindowRun, strategy_name: str, prepared: pd.DataFrame | Non
         trades.append(Trade(
             symbol=run.symbol, side=Side.from_sign(side), strategy=strategy_name,
             entry_time=pd.Timestamp(int(r.times_ms[e]) + (tf_ms if entry_close else 0), unit="ms", tz="UTC"),
-            entry_price=_dec(r.entry_price[j]),
+            entry_price=dec(r.entry_price[j]),
             exit_time=pd.Timestamp(int(r.times_ms[x]) + (tf_ms if exit_close else 0), unit="ms", tz="UTC"),
-            exit_price=_dec(r.exit_price[j]), qty=_dec(r.qty[j]),
-            gross_pnl=_dec(side * r.qty[j] * (r.exit_price[j] - r.entry_price[j])),
-            fees=_dec(r.fees[j]), funding=_dec(r.funding[j]), net_pnl=_dec(r.pnl[j]),
+            exit_price=dec(r.exit_price[j]), qty=dec(r.qty[j]),
+            gross_pnl=dec(side * r.qty[j] * (r.exit_price[j] - r.entry_price[j])),
+            fees=dec(r.fees[j]), funding=dec(r.funding[j]), net_pnl=dec(r.pnl[j]),
             exit_reason=REASONS[int(r.reason[j])], entry_reason=reason,
             trade_id=f"{run.symbol}-{id_prefix}{j + 1}",
             meta={"stop": None if np.isnan(stop) else stop, "initial_stop": None if np.isnan(stop) else stop,
