@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 import pandas as pd
 
 from coinpilot.domain.enums import EntryType, IntentAction, LevelMode, Side
+from coinpilot.domain.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ExitLevel:
     """A stop or take-profit placed relative to the entry *fill*, not the signal price.
 
@@ -36,7 +37,7 @@ class ExitLevel:
         return fill - self.value if below else fill + self.value
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Intent:
     """A strategy's decision at the close of one candle.
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from coinpilot.domain.enums import OrderSide
 from coinpilot.domain.errors import CoinpilotError
+from coinpilot.domain.records import record
 
 
 class OrderType(str, Enum):
@@ -88,7 +89,7 @@ def check_transition(current: OrderStatus, new: OrderStatus) -> None:
         raise IllegalTransition(f"order cannot go from {current.value} to {new.value}")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OrderRequest:
     """What is sent to an exchange. Prices/quantities already rounded by the symbol filters."""
 
@@ -108,7 +109,7 @@ class OrderRequest:
     tag: str = ""  # role: entry, sl, tp, exit, ...
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Fill:
     trade_id: str
     client_order_id: str

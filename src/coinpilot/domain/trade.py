@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from coinpilot.domain.enums import Side
+from coinpilot.domain.records import record
 
 
 class ExitReason(str, Enum):
@@ -26,7 +27,7 @@ class ExitReason(str, Enum):
     MANUAL = "manual"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Trade:
     """One round trip, entry to full exit. Money is Decimal (quote currency: USDT or KRW).
 

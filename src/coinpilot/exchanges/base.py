@@ -9,7 +9,6 @@ layer knows which implementation it talks to (DESIGN.md principle 1).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
@@ -17,9 +16,10 @@ import pandas as pd
 
 from coinpilot.domain.enums import Side
 from coinpilot.domain.orders import Fill, Order, OrderRequest, PositionSide
+from coinpilot.domain.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PositionSnapshot:
     symbol: str
     side: Side
@@ -33,7 +33,7 @@ class PositionSnapshot:
     opened_at: pd.Timestamp | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AccountSnapshot:
     asset: str  # quote/margin asset: USDT or KRW
     wallet_balance: Decimal  # cash incl. realised PnL, fees and funding
@@ -45,7 +45,7 @@ class AccountSnapshot:
         return self.wallet_balance + self.unrealized_pnl
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OrderEvent:
     """An order changed state; `fill` is set when the change came with an execution."""
 
@@ -54,7 +54,7 @@ class OrderEvent:
     time: pd.Timestamp
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FundingEvent:
     symbol: str
     time: pd.Timestamp
@@ -63,7 +63,7 @@ class FundingEvent:
     amount: Decimal  # signed: received > 0, paid < 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LiquidationEvent:
     symbol: str
     side: Side

@@ -9,18 +9,18 @@ on that symbol and side closes (opened and closed between two snapshots).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 import pandas as pd
 
 from coinpilot.domain.enums import Side
+from coinpilot.domain.records import record
 from coinpilot.risk.types import PositionView
 
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Reservation:
     symbol: str
     side: Side

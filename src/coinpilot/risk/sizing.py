@@ -18,13 +18,13 @@ by the tier of the resulting notional (or is reduced to the tier's maximum when 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from coinpilot.domain.enums import EntryType, OrderSide, Side
 from coinpilot.domain.errors import InvalidQuantity, LeverageError, NotionalTooSmall, OrderRejected
 from coinpilot.domain.intent import Intent
 from coinpilot.domain.money import to_decimal
+from coinpilot.domain.records import record
 from coinpilot.risk.config import SizingConfig
 from coinpilot.risk.types import GateVerdict, MarketView, Rule
 
@@ -34,7 +34,7 @@ _MIN_NOTIONAL, _QUANTITY, _SIZING = Rule.MIN_NOTIONAL.value, Rule.QUANTITY.value
 _LEVERAGE, _MARGIN = Rule.LEVERAGE.value, Rule.MARGIN.value
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SizedEntry:
     qty: Decimal
     notional: Decimal
@@ -44,13 +44,13 @@ class SizedEntry:
     mode: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SizingFailure:
     rule: Rule
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SizingInputs:
     """The account numbers sizing reads (already net of entries approved but not yet filled)."""
 

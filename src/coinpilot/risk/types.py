@@ -8,7 +8,7 @@ engine, three clocks). Money is Decimal; the intent's research prices stay float
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -19,6 +19,7 @@ from coinpilot.domain.enums import Side
 from coinpilot.domain.errors import CoinpilotError
 from coinpilot.domain.filters import SymbolFilters
 from coinpilot.domain.leverage import LeverageTiers
+from coinpilot.domain.records import record
 
 
 class RiskInputError(CoinpilotError, ValueError):
@@ -56,7 +57,7 @@ class Rule(StrEnum):
     LEVERAGE = "leverage_tier"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PositionView:
     """One open position as the exchange reports it (qty absolute, direction in `side`)."""
 
@@ -69,7 +70,7 @@ class PositionView:
     opened_at: pd.Timestamp
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MarketView:
     """What risk needs to know about one symbol right now.
 
@@ -87,7 +88,7 @@ class MarketView:
     has_funding: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AccountView:
     """The account at decision time.
 
@@ -120,7 +121,7 @@ class AccountView:
             raise RiskInputError(f"AccountView.leverage must be >= 1, got {self.leverage}")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GateVerdict:
     """One rule's answer. `skipped` marks a rule that is off or had nothing to judge ('n/a')."""
 
@@ -142,7 +143,7 @@ class GateVerdict:
         return cls(name, True, detail, skipped=True)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RiskDecision:
     """The answer to one intent. When approved, `qty` is already floored to the symbol's step.
 
@@ -186,7 +187,7 @@ class RiskDecision:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Rejection:
     """One refused entry, as the engine writes it to the store and the backtest report."""
 
@@ -208,7 +209,7 @@ class Rejection:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CloseAll:
     """An order to the engine: close every open position now (reduce-only, market)."""
 
@@ -228,7 +229,7 @@ class EventKind(StrEnum):
     DAY_ROLLOVER = "day_rollover"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RiskEvent:
     """A state change for the store, the API and the notifier (C40: alert on a kill)."""
 

@@ -10,14 +10,13 @@ reference benchmark uses it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from coinpilot.domain.enums import OrderSide
 from coinpilot.domain.orders import Order, OrderType
+from coinpilot.domain.records import record
 from coinpilot.exchanges.sim import fillrules
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TriggerHit:
     order: Order
     price: float
