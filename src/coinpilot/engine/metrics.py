@@ -74,7 +74,7 @@ def as_trades_frame(trades: Sequence[Trade] | pd.DataFrame) -> pd.DataFrame:
         if col in frame.columns and not isinstance(frame[col].dtype, pd.StringDtype):
             frame[col] = frame[col].map(lambda v: v.value if isinstance(v, Enum) else v)
     for col in MONEY_COLUMNS:
-        frame[col] = pd.to_numeric(frame[col]).astype("float64")
+        frame[col] = _floats(frame[col])
     if len(frame) and not np.isfinite(frame[list(MONEY_COLUMNS)].to_numpy()).all():
         raise ResultError(
             "trades frame holds NaN or infinite money values (gross/fees/funding/net)"
@@ -82,6 +82,16 @@ def as_trades_frame(trades: Sequence[Trade] | pd.DataFrame) -> pd.DataFrame:
     if len(frame):
         frame = frame.sort_values("exit_time", kind="stable").reset_index(drop=True)
     return frame
+
+
+def _floats(column: pd.Series) -> np.ndarray:
+    """A money column as float64. Decimals (the engine's trades) convert in one numpy pass,
+    ~10x quicker than pd.to_numeric's per-value inference; anything numpy refuses (odd text
+    from a CSV) goes through pd.to_numeric, which names the bad value."""
+    try:
+        return np.asarray(column.to_numpy(), dtype=np.float64)
+    except (TypeError, ValueError):
+        return pd.to_numeric(column).to_numpy(dtype=np.float64)
 
 
 def _longest_run(mask: np.ndarray) -> int:

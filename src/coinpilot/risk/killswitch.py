@@ -49,7 +49,9 @@ def record_trade(
     state: RiskState, symbol: str, net_pnl: Decimal, time: pd.Timestamp, cfg: KillSwitchConfig
 ) -> str | None:
     """Append one closed trade; return the reason if this trade killed the symbol."""
-    record = state.kill_switch.setdefault(symbol, KillRecord())
+    record = state.kill_switch.get(symbol)
+    if record is None:  # not setdefault: that would build a KillRecord model for every trade
+        record = state.kill_switch[symbol] = KillRecord()
     record.history.append(net_pnl)
     del record.history[: -cfg.history_length]
     if record.killed or not cfg.enabled:
