@@ -44,6 +44,7 @@ class SimLoop:
         self.after_event = after_event
         self.progress = progress
         self.rank = {s: k for k, s in enumerate(bots)}
+        self._others = {s: [o for o in bots if o != s] for s in bots}
         self._sizes = {s: len(sim.markets[s]) for s in bots}
         self._queued: dict[str, int] = {}
         self._heap: list[tuple[int, int, str, int]] = []
@@ -55,12 +56,14 @@ class SimLoop:
         if self.clock == "dense":
             return start
         best = self.bots[symbol].next_candidate(start)
-        for bar in self.om.timer_bars(symbol):
-            best = _earliest(best, max(bar, start))
-        for rising, level in self.om.watch_levels(symbol):
-            market = self.sim.markets[symbol]
-            scan = first_at_or_above(market.high, start, level) if rising else first_at_or_below(market.low, start, level)
-            best = _earliest(best, scan)
+        om = self.om
+        if symbol in om.positions or symbol in om.pending:  # timers and watches need one
+            for bar in om.timer_bars(symbol):
+                best = _earliest(best, max(bar, start))
+            for rising, level in om.watch_levels(symbol):
+                market = self.sim.markets[symbol]
+                scan = first_at_or_above(market.high, start, level) if rising else first_at_or_below(market.low, start, level)
+                best = _earliest(best, scan)
         # the exchange last: its order scans can stop at the earliest bar already known
         return _earliest(best, self.sim.next_activity_bar(symbol, start, before=best))
 
@@ -94,7 +97,8 @@ class SimLoop:
                 self.progress(self.events)
             # actions on one symbol (a close-all, a re-entry) can create work on others; the
             # heap orders entries by (time, rank), so the order of these pushes does not matter
-            for other in self.bots:
-                if other != symbol and (other not in self._queued or self.sim.has_pending(other)):
+            queued = self._queued
+            for other in self._others[symbol]:
+                if other not in queued or self.sim.has_pending(other):
                     self.schedule(other)
             self.schedule(symbol)

@@ -31,8 +31,8 @@ class Outcome:
     events: list[RiskEvent] = field(default_factory=list)
 
 
-_NS_PER_DAY = 86_400_000_000_000
-_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+NS_PER_DAY = 86_400_000_000_000
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 def utc_day(t: pd.Timestamp) -> date:
@@ -41,7 +41,7 @@ def utc_day(t: pd.Timestamp) -> date:
     several times per trade); a naive time still fails as tz_convert would make it."""
     if t.tzinfo is None:
         return t.tz_convert("UTC").date()  # raises: a naive time has no UTC day
-    return date.fromordinal(_EPOCH_ORDINAL + t.value // _NS_PER_DAY)
+    return date.fromordinal(EPOCH_ORDINAL + t.value // NS_PER_DAY)
 
 
 def roll_day(state: RiskState, now: pd.Timestamp) -> bool:

@@ -30,7 +30,7 @@ from coinpilot.domain.trade import Trade
 from coinpilot.obs.logging import get_logger
 from coinpilot.risk import gates, killswitch, limits
 from coinpilot.risk.config import RiskConfig
-from coinpilot.risk.ledger import Outcome, book_trade, observe_equity, roll_day
+from coinpilot.risk.ledger import EPOCH_ORDINAL, NS_PER_DAY, Outcome, book_trade, observe_equity, roll_day
 from coinpilot.risk.reservations import PendingEntries, Reservation, held_qty
 from coinpilot.risk.sizing import SizedEntry, SizingInputs, size_entry
 from coinpilot.risk.state import RiskState
@@ -73,6 +73,8 @@ class RiskManager:
         self._rejections: list[Rejection] = []
         self._announced: set[tuple[object, Rule, str]] = set()
         self._entry_lock: asyncio.Lock | None = None
+        # (state, its day, day start ns, next day start ns): see on_time
+        self._day_span: tuple[RiskState, object, int, int] | None = None
 
     # ----- the entry path --------------------------------------------------------------------
     @property
@@ -169,7 +171,17 @@ class RiskManager:
     # ----- clock, account and trades ---------------------------------------------------------
     def on_time(self, now: pd.Timestamp) -> None:
         """Roll the UTC day when `now` crosses midnight (P10); call it at least once a day."""
-        if roll_day(self.state, now):
+        # the engine calls this at every event and entry: while `now` stays inside the day
+        # last rolled to (and the state is the one it was rolled on), nothing can change
+        day, state = self._day_span, self.state
+        if day is not None and day[0] is state and day[1] is state.day and now.tzinfo is not None \
+                and day[2] <= now.value < day[3]:
+            return
+        rolled = roll_day(state, now)
+        if state.day is not None:
+            start = (state.day.toordinal() - EPOCH_ORDINAL) * NS_PER_DAY
+            self._day_span = (state, state.day, start, start + NS_PER_DAY)
+        if rolled:
             self._events.append(
                 RiskEvent(now, EventKind.DAY_ROLLOVER, None, "account", str(self.state.day))
             )
