@@ -31,6 +31,26 @@ def open_ms(frame: pd.DataFrame) -> np.ndarray:
     return frame[TIME].to_numpy(dtype="datetime64[ms]").astype(np.int64)
 
 
+_STAMPS: dict[int, pd.Timestamp] = {}
+
+
+def utc_stamp(ms: int) -> pd.Timestamp:
+    """The UTC Timestamp of epoch milliseconds, shared process-wide.
+
+    Building one costs ~1.4 µs, more than a whole simulated fill's arithmetic, and the same
+    instants recur all through a run (a bar's close is the next bar's open, symbols share bar
+    times, the strategy's decision time is the simulator's clock). Timestamps are immutable,
+    so sharing is safe, and sharing also lets identity checks on times hit. The cache is
+    dropped whole when it grows: runs move forward in time, so old instants are not asked
+    again."""
+    ts = _STAMPS.get(ms)
+    if ts is None:
+        if len(_STAMPS) >= 8192:
+            _STAMPS.clear()
+        ts = _STAMPS[ms] = pd.Timestamp(ms, unit="ms", tz="UTC")
+    return ts
+
+
 def close_ms(frame: pd.DataFrame, timeframe: Timeframe) -> np.ndarray:
     return open_ms(frame) + timeframe.ms
 

@@ -19,6 +19,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from coinpilot.data.store import CandleStore
+from coinpilot.domain.candles import utc_stamp
 from coinpilot.domain.errors import ConfigError, DataError
 from coinpilot.domain.filters import SymbolFilters
 from coinpilot.domain.leverage import LeverageTiers
@@ -328,7 +329,7 @@ class _FundingClock:
             return known[2]
         times = self._markets[symbol].funding_times
         k = int(times.searchsorted(int(t // 1_000_000), side="right"))
-        answer = pd.Timestamp(int(times[k]), unit="ms", tz="UTC") if k < times.shape[0] else None
+        answer = utc_stamp(int(times[k])) if k < times.shape[0] else None
         # the same answer holds from the previous funding time up to (excluding) the next one
         after = int(times[k - 1]) * 1_000_000 if k > 0 else -(2**63)
         upto = int(times[k]) * 1_000_000 if k < times.shape[0] else 2**63

@@ -30,7 +30,14 @@ from coinpilot.domain.trade import Trade
 from coinpilot.obs.logging import get_logger
 from coinpilot.risk import gates, killswitch, limits
 from coinpilot.risk.config import RiskConfig
-from coinpilot.risk.ledger import EPOCH_ORDINAL, NS_PER_DAY, Outcome, book_trade, observe_equity, roll_day
+from coinpilot.risk.ledger import (
+    EPOCH_ORDINAL,
+    NS_PER_DAY,
+    Outcome,
+    book_trade,
+    observe_equity,
+    roll_day,
+)
 from coinpilot.risk.reservations import PendingEntries, Reservation, held_qty
 from coinpilot.risk.sizing import SizedEntry, SizingInputs, size_entry
 from coinpilot.risk.state import RiskState

@@ -13,6 +13,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from coinpilot.domain.candles import utc_stamp
 from coinpilot.domain.enums import OrderSide, Side
 from coinpilot.domain.errors import OrderRejected
 from coinpilot.domain.orders import (
@@ -75,7 +76,6 @@ class SimExchange(OrderChecks):
         self._liq: dict[tuple[str, PositionSide], float] = {}
         self._price_now: dict[str, float] = {}
         self._now_cache: dict[str, tuple[int, pd.Timestamp]] = {}
-        self._stamps: dict[int, pd.Timestamp] = {}
         self._price_dec: dict[str, Decimal] = {}  # symbol: _last_price, until the price moves
         # (symbol, position side): (the fields and price it was built from, snapshot)
         self._snapshots: dict[tuple[str, PositionSide], tuple[tuple[object, ...], PositionSnapshot]] = {}
@@ -103,24 +103,12 @@ class SimExchange(OrderChecks):
         if cached is not None and cached[0] == i:
             return cached[1]
         m = self.markets[symbol]
-        ts = self._stamp(int(m.times[i]) + m.timeframe.ms if i >= 0 else int(m.times[0]))
+        ts = utc_stamp(int(m.times[i]) + m.timeframe.ms if i >= 0 else int(m.times[0]))
         self._now_cache[symbol] = (i, ts)
         return ts
 
     def _open_time(self, m: SimMarket, i: int) -> pd.Timestamp:
-        return self._stamp(int(m.times[i]))
-
-    def _stamp(self, ms: int) -> pd.Timestamp:
-        """A UTC Timestamp for epoch ms, shared: building one costs more than a whole fill's
-        arithmetic, and the same instants recur (a bar's close is the next bar's open, and
-        symbols share bar times). Timestamps are immutable, so sharing is safe; the cache is
-        dropped when it grows, as the clock only moves forward."""
-        ts = self._stamps.get(ms)
-        if ts is None:
-            if len(self._stamps) >= 4096:
-                self._stamps.clear()
-            ts = self._stamps[ms] = pd.Timestamp(ms, unit="ms", tz="UTC")
-        return ts
+        return utc_stamp(int(m.times[i]))
 
     # ---- the port ---------------------------------------------------------------------------
     async def set_leverage(self, symbol: str, leverage: int) -> None:
@@ -140,7 +128,7 @@ class SimExchange(OrderChecks):
         known = self.orders.get(request.client_order_id)
         if known is not None:
             return known.snapshot()  # idempotent resubmission
-        order = Order(request=request, created_at=when)
+        order = Order(request, OrderStatus.PENDING, ZERO, ZERO, None, when)  # positional: per order
         self.orders[request.client_order_id] = order
         try:
             self._validate(order)
@@ -544,7 +532,7 @@ class SimExchange(OrderChecks):
                 rate = dec(m.funding_rates[k])
                 amount = -side.sign * pos.size * mark * rate
                 self.acct.book_funding(amount)
-                event = FundingEvent(m.symbol, pd.Timestamp(t_ms, unit="ms", tz="UTC"), rate, mark, amount)
+                event = FundingEvent(m.symbol, utc_stamp(t_ms), rate, mark, amount)
                 self.funding_ledger.append(event)
                 await self._emit(event)
 
