@@ -205,3 +205,18 @@ def test_exit_cancels_brackets_and_client_ids_are_deterministic() -> None:
 
 def _unused(sim: SimExchange) -> None:  # keep the import for type checkers
     del sim
+
+
+def test_client_ids_are_unique_valid_and_stable() -> None:
+    import re
+
+    from coinpilot.domain.orders import client_order_id
+
+    run = "ref_ema_cross-20250101T000000Z-0123abcd" * 3  # long run ids still fit
+    ids = {client_order_id(run, sym, seq, role)
+           for sym in ("BTCUSDT", "ETHUSDT") for role in ("entry", "exit", "sl", "tp", "trail", "be")
+           for seq in [*range(2000), 36**10 - 1]}
+    assert len(ids) == 2 * 6 * 2001
+    assert all(re.fullmatch(r"[.A-Za-z0-9:/_-]{1,36}", cid) for cid in ids)
+    assert client_order_id(run, "BTCUSDT", 7, "sl") == client_order_id(run, "BTCUSDT", 7, "sl")
+    assert client_order_id(run, "BTCUSDT", 7, "sl") != client_order_id(run + "x", "BTCUSDT", 7, "sl")

@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
+from functools import lru_cache
 
 import pandas as pd
 
@@ -169,7 +170,28 @@ class Order:
 def client_order_id(run_id: str, symbol: str, seq: int, role: str) -> str:
     """Deterministic id, so a retried or replayed submission can never create a second order.
 
-    Binance allows 1-36 chars of [.A-Z:/a-z0-9_-]; a hash keeps long run ids within that.
+    Binance allows 1-36 chars of [.A-Z:/a-z0-9_-]. The id is 'cp', a 12-hex digest of the run
+    and symbol (so long run ids fit, and runs never share ids), up to 4 letters of the role, a
+    dash and the sequence number in base 36: 29 characters at most below 36**10 orders per
+    symbol, 36 at 36**16. The digest is computed once per (run, symbol), not per order.
     """
-    digest = hashlib.blake2s(f"{run_id}|{symbol}|{seq}|{role}".encode(), digest_size=8).hexdigest()
-    return f"cp{digest}{role[:4]}{seq % 100000:05d}"[:36]
+    if seq < 0:
+        raise ValueError(f"order sequence must be >= 0, got {seq}")
+    return f"{_id_prefix(run_id, symbol)}{role[:4]}-{_base36(seq)}"
+
+
+@lru_cache(maxsize=4096)
+def _id_prefix(run_id: str, symbol: str) -> str:
+    return "cp" + hashlib.blake2s(f"{run_id}|{symbol}".encode(), digest_size=6).hexdigest()
+
+
+_DIGITS36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _base36(n: int) -> str:
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = _DIGITS36[r] + out
+        if not n:
+            return out
