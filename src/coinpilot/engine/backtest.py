@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import threading
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -314,27 +315,22 @@ def young_collections_only() -> Iterator[None]:
 
 
 class _FundingClock:
-    """The next funding time after `now` for the account viewer (None past the last one),
-    remembering the last answer per symbol: every entry asks, and the answer only changes at
-    a funding time (a few a day)."""
+    """The next funding time after `now` for the account viewer (None past the last one).
+
+    Every entry asks, a few days apart per symbol, so a remembered answer rarely still holds;
+    a bisect over the funding times as a Python list (~0.2 µs) beats numpy's searchsorted
+    call (~1.5 µs) for one value, and the shared stamp cache makes the answer's Timestamp."""
 
     def __init__(self, markets: dict[str, SimMarket]) -> None:
         self._markets = markets
-        self._last: dict[str, tuple[int, int, pd.Timestamp | None]] = {}  # symbol: (after, upto, next)
+        self._times: dict[str, list[int]] = {}  # symbol: funding times, epoch ms
 
     def __call__(self, symbol: str, now: pd.Timestamp) -> pd.Timestamp | None:
-        t = now.value
-        known = self._last.get(symbol)
-        if known is not None and known[0] <= t < known[1]:
-            return known[2]
-        times = self._markets[symbol].funding_times
-        k = int(times.searchsorted(int(t // 1_000_000), side="right"))
-        answer = utc_stamp(int(times[k])) if k < times.shape[0] else None
-        # the same answer holds from the previous funding time up to (excluding) the next one
-        after = int(times[k - 1]) * 1_000_000 if k > 0 else -(2**63)
-        upto = int(times[k]) * 1_000_000 if k < times.shape[0] else 2**63
-        self._last[symbol] = (after, upto, answer)
-        return answer
+        times = self._times.get(symbol)
+        if times is None:
+            times = self._times[symbol] = [int(t) for t in self._markets[symbol].funding_times.tolist()]
+        k = bisect_right(times, now.value // 1_000_000)
+        return utc_stamp(times[k]) if k < len(times) else None
 
 
 __all__ = ["Backtest", "BacktestConfig", "Decimal", "dec"]

@@ -98,8 +98,14 @@ class OrderChecks:
         return position.side is None or closing_side(position.side) is not req.side
 
     def _available(self) -> Decimal:
-        upnl = sum((p.unrealized(self._last_price(p.symbol)) for p in self.acct.open_positions()), ZERO)
-        return self.acct.wallet - self.acct.used_margin() + min(upnl, ZERO)
+        # one pass over the positions, summing in the same order as open_positions() and
+        # used_margin() would (so the Decimals are identical); this runs for every entry
+        upnl = used = ZERO
+        for p in self.acct.positions.values():
+            if p.qty != 0:
+                upnl += p.unrealized(self._last_price(p.symbol))
+                used += p.margin
+        return self.acct.wallet - used + min(upnl, ZERO)
 
 
 
