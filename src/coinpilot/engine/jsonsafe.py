@@ -33,6 +33,21 @@ def _float(value: float) -> float | str | None:
     return value
 
 
+def iso_utc(times: pd.DatetimeIndex | pd.Series | Any) -> np.ndarray:
+    """UTC instants as ISO 8601 strings, exactly what Timestamp.isoformat() writes for each
+    ('2025-01-01T00:05:00+00:00', fractions only when present), built in one numpy pass:
+    mapping isoformat over a 123k-bar equity curve took ~0.45 s of a 4 s backtest command."""
+    index = pd.DatetimeIndex(times)
+    if index.tz is None:
+        raise ValueError("iso_utc needs timezone-aware times")
+    naive = index.tz_convert("UTC").tz_localize(None)
+    ns = naive.as_unit("ns").asi8
+    if ns.size and (ns % 1_000_000_000).any():  # fractional seconds: isoformat's own layout
+        return np.array([t.isoformat() for t in index.tz_convert("UTC")], dtype=object)
+    text = np.datetime_as_string(naive.to_numpy(dtype="datetime64[s]"), unit="s")
+    return np.char.add(text.astype(str), "+00:00").astype(object)
+
+
 def to_jsonable(value: Any) -> Any:
     """A structure `json.dumps(..., allow_nan=False)` accepts; raises TypeError on the unknown."""
     if value is None or (isinstance(value, str | bool | int) and not isinstance(value, Enum)):

@@ -33,7 +33,7 @@ import pandas as pd
 from coinpilot.domain.enums import Side
 from coinpilot.domain.timeframe import Timeframe
 from coinpilot.domain.trade import TRADE_COLUMNS, ExitReason, Trade
-from coinpilot.engine.jsonsafe import from_jsonable, to_jsonable
+from coinpilot.engine.jsonsafe import from_jsonable, iso_utc, to_jsonable
 from coinpilot.engine.metrics import Metrics, ResultError, as_trades_frame, compute_metrics
 from coinpilot.engine.report import write_report
 from coinpilot.engine.validator import ValidationReport, validate_backtest
@@ -169,15 +169,19 @@ def peer_trades_frame(trades: Sequence[Trade]) -> pd.DataFrame:
 
 
 def _journal_frame(trades: Sequence[Trade]) -> pd.DataFrame:
-    rows = []
-    for t in trades:
-        row: dict[str, Any] = {c: getattr(t, c) for c in TRADE_COLUMNS}
-        row["side"], row["exit_reason"] = t.side.value, t.exit_reason.value
-        for col in ("entry_time", "exit_time"):
-            row[col] = pd.Timestamp(row[col]).isoformat()
-        row["meta"] = json.dumps(to_jsonable(t.meta), sort_keys=True)
-        rows.append({k: str(v) if isinstance(v, Decimal) else v for k, v in row.items()})
-    return pd.DataFrame(rows, columns=[*TRADE_COLUMNS, "meta"])
+    """The trades.csv layout: exact Decimal text, ISO UTC times, meta as sorted JSON.
+    Built column by column (times in one vectorised pass) rather than row dicts."""
+    columns: dict[str, Any] = {}
+    for c in TRADE_COLUMNS:
+        values = [getattr(t, c) for t in trades]
+        if c in ("entry_time", "exit_time"):
+            columns[c] = iso_utc(pd.DatetimeIndex(values)) if values else []
+        elif c in ("side", "exit_reason"):
+            columns[c] = [v.value for v in values]
+        else:
+            columns[c] = [str(v) if isinstance(v, Decimal) else v for v in values]
+    columns["meta"] = [json.dumps(to_jsonable(t.meta), sort_keys=True) for t in trades]
+    return pd.DataFrame(columns, columns=[*TRADE_COLUMNS, "meta"])
 
 
 def trades_from_frame(frame: pd.DataFrame) -> list[Trade]:
@@ -237,8 +241,7 @@ def _dump_json(path: Path, data: Any) -> None:
 
 
 def _equity_frame(result: BacktestResult) -> pd.DataFrame:
-    frame = pd.DataFrame({"time": result.equity.index.map(pd.Timestamp.isoformat),
-                          "equity": result.equity.to_numpy()})
+    frame = pd.DataFrame({"time": iso_utc(result.equity.index), "equity": result.equity.to_numpy()})
     if result.exposure is not None:
         frame["exposure"] = pd.Series(result.exposure).to_numpy().astype(np.int64)
     return frame
@@ -246,7 +249,7 @@ def _equity_frame(result: BacktestResult) -> pd.DataFrame:
 
 def _ledger_csv(frame: pd.DataFrame, path: Path) -> None:
     out = frame.copy()
-    out["time"] = pd.to_datetime(out["time"], utc=True).map(pd.Timestamp.isoformat)
+    out["time"] = iso_utc(pd.to_datetime(out["time"], utc=True)) if len(out) else out["time"]
     out.to_csv(path, index=False)
 
 

@@ -46,12 +46,14 @@ class DecimalType(TypeDecorator[Decimal]):
                 f"money/quantity columns take Decimal, got {type(value).__name__} {value!r}; "
                 "convert with coinpilot.domain.money.to_decimal"
             )
-        d = Decimal(value)
-        if not d.is_finite():
+        d = value if type(value) is Decimal else Decimal(value)
+        _, digits, exponent = d.as_tuple()
+        if not isinstance(exponent, int):  # 'n', 'N', 'F': NaN, sNaN, Infinity
             raise ValueError(f"cannot store {d} in a money column")
-        sign_digits_exp = d.as_tuple()
-        whole_digits = len(sign_digits_exp.digits) + int(sign_digits_exp.exponent)
-        if decimal_places(d) > MONEY_SCALE or whole_digits > MONEY_PRECISION - MONEY_SCALE:
+        whole_digits = len(digits) + exponent
+        # trailing zeros do not count as places: only a long exponent needs the normalize
+        too_fine = exponent < -MONEY_SCALE and decimal_places(d) > MONEY_SCALE
+        if too_fine or whole_digits > MONEY_PRECISION - MONEY_SCALE:
             raise ValueError(
                 f"{d} does not fit NUMERIC({MONEY_PRECISION},{MONEY_SCALE}); round it with the "
                 "symbol filters before storing"
