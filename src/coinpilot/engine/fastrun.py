@@ -50,10 +50,9 @@ from coinpilot.strategies.base import (
     MarketData,
     Strategy,
     StrategyParams,
-    column,
     validate_prepared,
 )
-from coinpilot.strategies.c_score import CScoreParams, choose_direction
+from coinpilot.strategies.c_score import REDERIVABLE_PARAMS, CScoreParams, rederive_signals
 from coinpilot.strategies.marketdata import market_data_for
 
 Window = tuple[pd.Timestamp, pd.Timestamp]
@@ -68,26 +67,10 @@ class SignalColumns(NamedTuple):
 
 
 def _c_score_columns(prepared: pd.DataFrame, candles: pd.DataFrame, params: StrategyParams) -> SignalColumns:
-    """c_score's signals from its cached indicators: the same expressions as CScore.prepare
-    (a test pins them equal), minus the indicators, which do not depend on these params."""
+    """c_score's signals re-derived by the strategy's own function (see rederive_signals)."""
     assert isinstance(params, CScoreParams)
-    p = params
-    col = {k: column(prepared, k) for k in ("vol_ma", "adx", "atr", "long_score", "short_score")}
-    volume = column(candles, "volume")
-    with np.errstate(invalid="ignore"):
-        surge = volume >= col["vol_ma"] * p.volume_multiplier
-        adx_blocked = (p.adx_threshold > 0) & (col["adx"] < p.adx_threshold)
-        atr_ok = col["atr"] > 0
-    direction = choose_direction(col["long_score"], col["short_score"], surge, ~adx_blocked & atr_ok,
-                                 p.signal_threshold)
-    n = direction.shape[0]
-    stop, target, score = np.full(n, np.nan), np.full(n, np.nan), np.zeros(n)
-    hit = direction != 0
-    stop[hit] = col["atr"][hit] * p.atr_sl_mult
-    target[hit] = col["atr"][hit] * p.atr_tp_mult
-    score[direction > 0] = col["long_score"][direction > 0]
-    score[direction < 0] = col["short_score"][direction < 0]
-    return SignalColumns(direction, np.zeros(n, dtype=np.int8), stop, target, score)
+    sig = rederive_signals(prepared, candles, params)
+    return SignalColumns(sig.direction, np.zeros(sig.direction.shape[0], dtype=np.int8), sig.stop, sig.target, sig.score)
 
 
 Rederive = Callable[[pd.DataFrame, pd.DataFrame, StrategyParams], SignalColumns]
@@ -95,8 +78,7 @@ Rederive = Callable[[pd.DataFrame, pd.DataFrame, StrategyParams], SignalColumns]
 #: strategies whose signals can be re-derived from cached indicators: (params that only the
 #: re-derivation reads, the function). Other strategies call `prepare` per distinct params.
 REDERIVABLE: dict[str, tuple[frozenset[str], Rederive]] = {
-    "c_score": (frozenset({"signal_threshold", "adx_threshold", "volume_multiplier", "atr_sl_mult",
-                           "atr_tp_mult"}), _c_score_columns),
+    "c_score": (REDERIVABLE_PARAMS, _c_score_columns),
 }
 
 

@@ -23,6 +23,8 @@ Choices where the seed is silent:
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 from pydantic import Field
@@ -45,7 +47,7 @@ from coinpilot.indicators import (
     warmup,
 )
 from coinpilot.strategies._rows import RowView
-from coinpilot.strategies.base import MarketData, Strategy, StrategyParams, empty_signals
+from coinpilot.strategies.base import MarketData, Strategy, StrategyParams, column, empty_signals
 from coinpilot.strategies.registry import register
 
 # rule bits, in the order the reason lists them; weight 2 for the MACD cross (C10)
@@ -138,24 +140,14 @@ class CScore(Strategy):
                 "ema": lt(e_fast, e_mid) & lt(e_mid, e_slow),
                 "stoch": (st.k > p.stoch_high) & lt(st.k, st.d),
             }
-            surge = volume >= vol_ma * p.volume_multiplier
-            adx_blocked = (p.adx_threshold > 0) & (adx_v < p.adx_threshold)
-            atr_ok = atr_v > 0
         long_score, long_bits = _score(long_hits)
         short_score, short_bits = _score(short_hits)
-
-        direction = choose_direction(long_score, short_score, surge, ~adx_blocked & atr_ok, p.signal_threshold)
-        go_long = direction > 0
-        go_short = direction < 0
+        sig = signal_arrays(p, volume, vol_ma, adx_v, atr_v, long_score, short_score)
+        surge, adx_blocked = sig.surge, sig.adx_blocked
 
         out = empty_signals(len(close))
-        out["signal"][go_long] = 1
-        out["signal"][go_short] = -1
-        hit = go_long | go_short
-        out["stop"][hit] = atr_v[hit] * p.atr_sl_mult
-        out["target"][hit] = atr_v[hit] * p.atr_tp_mult
-        out["score"][go_long] = long_score[go_long]
-        out["score"][go_short] = short_score[go_short]
+        out["signal"][:] = sig.direction
+        out["stop"], out["target"], out["score"] = sig.stop, sig.target, sig.score
         return pd.DataFrame(
             {
                 "rsi": rsi_v, "macd": m.macd, "macd_signal": m.signal, "macd_hist": m.hist,
@@ -185,6 +177,51 @@ class CScore(Strategy):
         fired = ", ".join(f"{label} +{w}" for i, (_, label, w) in enumerate(RULES) if int(bits) >> i & 1)
         return (f"{side} score {int(score)}/{p.signal_threshold} ({fired}); long {int(row['long_score'])} "
                 f"short {int(row['short_score'])}, {adx_text}, {vol_text}")
+
+
+class SignalArrays(NamedTuple):
+    direction: np.ndarray  # +1 / -1 / 0 (int8)
+    stop: np.ndarray  # ATR distance where direction != 0, else NaN
+    target: np.ndarray
+    score: np.ndarray  # the chosen side's score, else 0
+    surge: np.ndarray
+    adx_blocked: np.ndarray
+
+
+def signal_arrays(
+    p: CScoreParams, volume: np.ndarray, vol_ma: np.ndarray, adx_v: np.ndarray, atr_v: np.ndarray,
+    long_score: np.ndarray, short_score: np.ndarray,
+) -> SignalArrays:
+    """The signal columns from the indicators and scores: the part of `prepare` that the C48
+    sweep's parameters (threshold, ADX gate, volume multiple, ATR multiples) change. The fast
+    path's sweeps re-derive signals with this very function (`rederive_signals`), so a sweep
+    and a backtest of the same parameters cannot disagree."""
+    with np.errstate(invalid="ignore"):
+        surge = volume >= vol_ma * p.volume_multiplier
+        adx_blocked = (p.adx_threshold > 0) & (adx_v < p.adx_threshold)
+        atr_ok = atr_v > 0
+    direction = choose_direction(long_score, short_score, surge, ~adx_blocked & atr_ok, p.signal_threshold)
+    n = direction.shape[0]
+    stop, target, score = np.full(n, np.nan), np.full(n, np.nan), np.zeros(n)
+    go_long, go_short = direction > 0, direction < 0
+    hit = go_long | go_short
+    stop[hit] = atr_v[hit] * p.atr_sl_mult
+    target[hit] = atr_v[hit] * p.atr_tp_mult
+    score[go_long] = long_score[go_long]
+    score[go_short] = short_score[go_short]
+    return SignalArrays(direction, stop, target, score, surge, adx_blocked)
+
+
+#: the parameters `signal_arrays` reads; the others change the indicators themselves
+REDERIVABLE_PARAMS = frozenset({"signal_threshold", "adx_threshold", "volume_multiplier", "atr_sl_mult", "atr_tp_mult"})
+
+
+def rederive_signals(prepared: pd.DataFrame, candles: pd.DataFrame, p: CScoreParams) -> SignalArrays:
+    """Signals for new REDERIVABLE_PARAMS from a frame `prepare` made with other values of
+    them (the indicators do not depend on them): a sweep prepares once per indicator set."""
+    cols = {k: column(prepared, k) for k in ("vol_ma", "adx", "atr", "long_score", "short_score")}
+    return signal_arrays(p, column(candles, "volume"), cols["vol_ma"], cols["adx"], cols["atr"],
+                         cols["long_score"], cols["short_score"])
 
 
 def choose_direction(
