@@ -44,7 +44,7 @@ from coinpilot.engine.fastsetup import FastSetup, engine_funding, fast_setup
 from coinpilot.engine.metrics import trade_stats
 from coinpilot.engine.metrics_equity import bar_returns, drawdown, sharpe_ratio
 from coinpilot.engine.results import BacktestResult, build_result, make_run_id
-from coinpilot.exchanges.sim.exchange import dec
+from coinpilot.exchanges.sim.account import dec
 from coinpilot.strategies import registry
 from coinpilot.strategies.base import (
     MarketData,

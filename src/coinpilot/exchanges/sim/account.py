@@ -18,6 +18,12 @@ from coinpilot.domain.orders import PositionSide
 ZERO = Decimal(0)
 
 
+def dec(x: float) -> Decimal:
+    """float → Decimal via the shortest repr, so 92759.3 stays 92759.3 (and round-trips);
+    unchecked (the simulator's prices are finite): the checked version is domain.money.to_decimal."""
+    return Decimal(repr(float(x)))
+
+
 @dataclass
 class SimPosition:
     symbol: str

@@ -34,8 +34,9 @@ from coinpilot.exchanges.base import (
     OrderEvent,
     PositionSnapshot,
 )
-from coinpilot.exchanges.sim.account import ZERO, SimAccount, SimPosition
+from coinpilot.exchanges.sim.account import ZERO, SimAccount, SimPosition, dec
 from coinpilot.exchanges.sim.config import SimConfig
+from coinpilot.exchanges.sim.margin import MarginEvents
 from coinpilot.exchanges.sim.market import (
     SimMarket,
     first_at_or_above,
@@ -45,15 +46,10 @@ from coinpilot.exchanges.sim.market import (
 )
 from coinpilot.exchanges.sim.matching import TriggerHit, order_trigger, sort_hits
 from coinpilot.exchanges.sim.rules import OrderRules
-from coinpilot.exchanges.sim.validation import OrderChecks, closing_side, fires_when_falling
+from coinpilot.exchanges.sim.validation import OrderChecks, fires_when_falling
 
 
-def dec(x: float) -> Decimal:
-    """float → Decimal via the shortest repr, so 92759.3 stays 92759.3 (and round-trips)."""
-    return Decimal(repr(float(x)))
-
-
-class SimExchange(OrderChecks):
+class SimExchange(OrderChecks, MarginEvents):
     venue = "sim"
 
     def __init__(self, config: SimConfig | None = None, rules: OrderRules | None = None, market: str = "futures") -> None:
@@ -301,62 +297,6 @@ class SimExchange(OrderChecks):
                 best = _earliest(best, first_at_or_below(m.low, start, level) if falling else first_at_or_above(m.high, start, level))
         return best
 
-    def liquidation_price(self, symbol: str, position_side: PositionSide = PositionSide.BOTH) -> float | None:
-        return self._liq.get((symbol, position_side))
-
-    def _update_liquidation(self, symbol: str, position_side: PositionSide) -> None:
-        key = (symbol, position_side)
-        if not self.config.liquidation:
-            self._liq.pop(key, None)
-            return
-        pos = self.acct.position(symbol, position_side)
-        tiers = self.rules.tiers.get(symbol) if self.rules.enabled else None
-        side = pos.side
-        if tiers is None or side is None:
-            self._liq.pop(key, None)
-            return
-        from coinpilot.domain.leverage import (
-            PositionLeg,
-            isolated_liquidation_price,
-            liquidation_price,
-        )
-
-        if self.config.margin_mode == "isolated":
-            price = isolated_liquidation_price(tiers, side=side, qty=pos.size, entry_price=pos.entry_price, margin=pos.margin)
-        else:  # cross: the whole wallet backs the position (other positions' needs not netted)
-            price = liquidation_price(tiers, wallet_balance=self.acct.wallet, legs=[PositionLeg(side, pos.size, pos.entry_price)])
-        if price is None:
-            self._liq.pop(key, None)
-        else:
-            self._liq[key] = float(price)
-
-    async def _run_liquidation(self, m: SimMarket, i: int) -> None:
-        for (sym, ps), level in list(self._liq.items()):
-            if sym != m.symbol:
-                continue
-            pos = self.acct.position(sym, ps)
-            side = pos.side
-            if side is None:
-                continue
-            o, h, lo = float(m.open[i]), float(m.high[i]), float(m.low[i])
-            if side is Side.LONG and lo <= level:
-                price = min(o, level)
-            elif side is Side.SHORT and h >= level:
-                price = max(o, level)
-            else:
-                continue
-            when = self._open_time(m, i)
-            self._trade_seq += 1
-            req = OrderRequest(f"liq-{self._trade_seq}", sym, closing_side(side), OrderType.MARKET, pos.size,
-                               reduce_only=True, position_side=ps, tag="liquidation")
-            order = Order(request=req, created_at=when)
-            self.orders[req.client_order_id] = order
-            order.apply(OrderStatus.NEW, when)
-            qty = pos.size
-            await self._execute(order, price, i, when, maker=False)
-            loss = -(side.sign * qty * (dec(price) - pos.entry_price)) if pos.qty else ZERO
-            self.liquidations.append(LiquidationEvent(sym, side, qty, dec(price), when, loss))
-
     # ---- internals ----------------------------------------------------------------------------
     def _last_price(self, symbol: str) -> Decimal:
         """The price 'now': the open while a bar's open is being filled, else the last close.
@@ -521,20 +461,6 @@ class SimExchange(OrderChecks):
         )
         order.apply(OrderStatus.FILLED, when, fill)
         await self._emit(OrderEvent(order, fill, when))  # final: never changes again
-
-    async def _apply_funding(self, m: SimMarket, after_ms: int, upto_ms: int, i: int) -> None:
-        for k in m.funding_between(after_ms, upto_ms):
-            t_ms = int(m.funding_times[k])
-            for pos in [p for p in self.acct.open_positions() if p.symbol == m.symbol]:
-                side = pos.side
-                assert side is not None
-                mark = dec(m.mark_at(t_ms, float(m.open[i])))
-                rate = dec(m.funding_rates[k])
-                amount = -side.sign * pos.size * mark * rate
-                self.acct.book_funding(amount)
-                event = FundingEvent(m.symbol, utc_stamp(t_ms), rate, mark, amount)
-                self.funding_ledger.append(event)
-                await self._emit(event)
 
     def _update_trailing(self, order: Order, m: SimMarket, i: int) -> None:
         key = order.client_order_id
