@@ -128,13 +128,17 @@ def _trade_rows(trades: pd.DataFrame, first: int, last: int) -> str:
     frame.insert(0, "#", range(1, len(frame) + 1))
     cols = ("#", *TRADE_TABLE_COLUMNS)
     digits = {"entry_price": 6, "exit_price": 6, "qty": 6}
-    records = [{c: _cell(r[c]) for c in cols} for r in frame.to_dict("records")]
-    if len(records) <= first + last:
-        return html_table(records, cols, digits=digits)
-    gap = f"<p class='note'>… {len(records) - first - last:,} trades not shown (see trades.csv) …</p>"
-    return (f"<p>{len(records):,} trades: the first {first} and the last {last}.</p>"
-            + html_table(records[:first], cols, digits=digits) + gap
-            + html_table(records[-last:], cols, digits=digits))
+
+    def records(part: pd.DataFrame) -> list[dict[str, Any]]:  # only the rows shown
+        return [{c: _cell(r[c]) for c in cols} for r in part.to_dict("records")]
+
+    n = len(frame)
+    if n <= first + last:
+        return html_table(records(frame), cols, digits=digits)
+    gap = f"<p class='note'>… {n - first - last:,} trades not shown (see trades.csv) …</p>"
+    return (f"<p>{n:,} trades: the first {first} and the last {last}.</p>"
+            + html_table(records(frame.head(first)), cols, digits=digits) + gap
+            + html_table(records(frame.tail(last)), cols, digits=digits))
 
 
 def _cell(value: Any) -> Any:
