@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 from coinpilot.domain.errors import DataError
-from coinpilot.exchanges.sim.fillrules import count_decimals
+from coinpilot.engine.fastpath_rules import count_decimals
 
 HOUR_MS = 3_600_000
 

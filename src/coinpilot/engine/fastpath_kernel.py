@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from coinpilot.exchanges.sim.fillrules import (
+from coinpilot.engine.fastpath_rules import (
     STOP,
     TARGET,
     resolve_touched,

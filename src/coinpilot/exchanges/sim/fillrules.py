@@ -2,9 +2,10 @@
 
 This module is the single implementation of those rules. The compiled bar loop
 (`engine.fastpath`) and the event-driven SimExchange both call it, so the two paths cannot
-drift apart. Every function is a numba `@njit` function that plain Python can call too
-(numba compiles it on first use); arguments are plain ints and floats so the API is the same
-from both sides.
+drift apart. The functions here are plain Python (the event engine calls them bar by bar and
+never loads numba); `engine.fastpath_rules` compiles these very code objects with numba for the
+compiled loop. Arguments are plain ints and floats, and the code keeps to what numba compiles,
+so the API is the same from both sides.
 
 A candle only tells us open, high, low and close, never the order in which high and low were
 reached. The rules below make that assumption explicit:
@@ -34,8 +35,6 @@ from __future__ import annotations
 
 import math
 from enum import IntEnum
-
-from numba import njit
 
 NO_EXIT = 0
 STOP = 1
@@ -74,7 +73,6 @@ class TickRounding(IntEnum):
     DOWN = 2  # towards −inf
 
 
-@njit(cache=True)
 def stop_touched(side: int, high: float, low: float, stop: float) -> bool:
     """True when the candle's range reaches the stop (inclusive); NaN never touches."""
     if side > 0:
@@ -82,7 +80,6 @@ def stop_touched(side: int, high: float, low: float, stop: float) -> bool:
     return high >= stop
 
 
-@njit(cache=True)
 def target_touched(side: int, high: float, low: float, target: float) -> bool:
     """True when the candle's range reaches the target (inclusive); NaN never touches."""
     if side > 0:
@@ -90,7 +87,6 @@ def target_touched(side: int, high: float, low: float, target: float) -> bool:
     return low <= target
 
 
-@njit(cache=True)
 def stop_fill_price(side: int, open_: float, high: float, low: float, stop: float, gap: int) -> float:
     """Fill of a touched stop. The gap rule only matters when the open is beyond the stop."""
     if gap == 2:  # AT_LEVEL
@@ -104,7 +100,6 @@ def stop_fill_price(side: int, open_: float, high: float, low: float, stop: floa
     return open_ if open_ >= stop else stop
 
 
-@njit(cache=True)
 def target_fill_price(side: int, open_: float, high: float, low: float, target: float, gap: int) -> float:
     """Fill of a touched target. CLAMP keeps the level inside the candle's [low, high]."""
     if gap == 2:  # AT_LEVEL
@@ -116,7 +111,6 @@ def target_fill_price(side: int, open_: float, high: float, low: float, target: 
     return open_ if open_ <= target else target
 
 
-@njit(cache=True)
 def first_touched(
     side: int, open_: float, close: float, stop: float, target: float,
     stop_hit: bool, target_hit: bool, conflict: int,
@@ -143,7 +137,6 @@ def first_touched(
     return STOP
 
 
-@njit(cache=True)
 def resolve_touched(
     side: int, open_: float, high: float, low: float, close: float, stop: float, target: float,
     stop_hit: bool, target_hit: bool, conflict: int, stop_gap: int, target_gap: int,
@@ -161,7 +154,6 @@ def resolve_touched(
     return NO_EXIT, math.nan
 
 
-@njit(cache=True)
 def resolve_bar(
     side: int, open_: float, high: float, low: float, close: float, stop: float, target: float,
     conflict: int, stop_gap: int, target_gap: int,
@@ -174,7 +166,6 @@ def resolve_bar(
     )
 
 
-@njit(cache=True)
 def count_decimals(x: float) -> int:
     """Decimals of the shortest repr of x (what `repr` would print), capped at 12.
 
@@ -193,7 +184,6 @@ def count_decimals(x: float) -> int:
     return 12
 
 
-@njit(cache=True)
 def round_to_decimals(x: float, decimals: int, mode: int) -> float:
     """x rounded to `decimals` places as Decimal(repr(x)).quantize would do it.
 

@@ -28,13 +28,10 @@ class TriggerHit:
 _STOP_AT_OPEN = int(fillrules.StopGap.AT_OPEN)
 _TARGET_AT_OPEN = int(fillrules.TargetGap.AT_OPEN)
 
-# The rules' own Python functions (`py_func`: what numba compiles for the fast path), called
-# one candle at a time: the same code, minus ~0.3 s of loading the compiled versions in
-# every process, and a plain call is cheaper than numba's dispatch for a single bar.
-_stop_touched = fillrules.stop_touched.py_func
-_stop_fill_price = fillrules.stop_fill_price.py_func
-_target_touched = fillrules.target_touched.py_func
-_target_fill_price = fillrules.target_fill_price.py_func
+_stop_touched = fillrules.stop_touched
+_stop_fill_price = fillrules.stop_fill_price
+_target_touched = fillrules.target_touched
+_target_fill_price = fillrules.target_fill_price
 
 
 def _stop_fill(sell: bool, level: float, o: float, h: float, lo: float) -> float | None:
