@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coinpilot import indicators as ind
 
@@ -41,3 +43,27 @@ def test_shift_only_looks_back() -> None:
     assert np.isnan(ind.shift([1.0], 3)).all()
     with pytest.raises(ValueError, match="future"):
         ind.shift([1.0, 2.0], -1)
+
+
+def _crosses_by_definition(a: np.ndarray, b: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """The crosses written out from gt/lt/le/ge and shift, as their docstrings state them."""
+    from coinpilot.indicators.compare import ge, gt, le, lt, shift
+
+    return gt(a, b, tol) & le(shift(a), shift(b), tol), lt(a, b, tol) & ge(shift(a), shift(b), tol)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.floats(-1e6, 1e6), st.just(float("nan"))),
+                          st.one_of(st.floats(-1e6, 1e6), st.just(float("nan")))), min_size=0, max_size=40),
+       st.sampled_from([0.0, 1e-9, 1e-3]))
+def test_one_pass_crosses_equal_the_definition(pairs: list[tuple[float, float]], tol: float) -> None:
+    from coinpilot.indicators.compare import crosses
+
+    a = np.array([p[0] for p in pairs], dtype=np.float64)
+    b = np.array([p[1] for p in pairs], dtype=np.float64)
+    b[::3] = a[::3]  # exact ties
+    b[1::5] = a[1::5] * (1 + 1e-12)  # ties within the tolerance
+    up, down = crosses(a, b, tol)
+    want_up, want_down = _crosses_by_definition(a, b, tol)
+    assert np.array_equal(up, want_up)
+    assert np.array_equal(down, want_down)

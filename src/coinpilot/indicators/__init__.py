@@ -6,7 +6,16 @@ NaN is never filled here: a model input layer decides how to fill it (P47: NaN w
 reached ONNX and blocked every signal), and a filled value would hide that a window is short.
 """
 
-from coinpilot.indicators.compare import crosses_above, crosses_below, ge, gt, le, lt, shift
+from coinpilot.indicators.compare import (
+    crosses,
+    crosses_above,
+    crosses_below,
+    ge,
+    gt,
+    le,
+    lt,
+    shift,
+)
 from coinpilot.indicators.extra import (
     bb_width,
     log_returns,
@@ -42,6 +51,7 @@ __all__ = [
     "atr",
     "bb_width",
     "bollinger",
+    "crosses",
     "crosses_above",
     "crosses_below",
     "ema",

@@ -61,13 +61,32 @@ def shift(values: ArrayLike, n: int = 1) -> np.ndarray:
     return out
 
 
+def crosses(a: ArrayLike, b: ArrayLike, tol: float = TIE_TOL) -> tuple[BoolArray, BoolArray]:
+    """(crosses_above(a, b), crosses_below(a, b)) from one scaled difference.
+
+    The four comparisons the two crosses need (a > b and a < b now, a <= b and a >= b one row
+    earlier) are the same difference against the same tolerance, so they are computed once
+    and shifted, not four times: bit for bit the functions below, in a quarter of the work
+    (strategies call this on every prepare, and sweeps prepare often)."""
+    x, y = as_f64(a), as_f64(b)
+    x, y = np.broadcast_arrays(x, y)
+    with np.errstate(invalid="ignore"):
+        d = x - y
+        s = _scale(x, y, tol)
+        above, below = d > s, -d > s  # gt(x, y), lt(x, y)
+        not_above, not_below = d <= s, -d <= s  # le(x, y), ge(x, y); NaN gives False
+    up = np.zeros(above.shape, dtype=np.bool_)
+    down = np.zeros(below.shape, dtype=np.bool_)
+    up[1:] = above[1:] & not_above[:-1]
+    down[1:] = below[1:] & not_below[:-1]
+    return up, down
+
+
 def crosses_above(a: ArrayLike, b: ArrayLike, tol: float = TIE_TOL) -> BoolArray:
     """Row t where a[t−1] <= b[t−1] and a[t] > b[t] (both with the tie tolerance)."""
-    x, y = as_f64(a), as_f64(b)
-    return gt(x, y, tol) & le(shift(x), shift(y), tol)
+    return crosses(a, b, tol)[0]
 
 
 def crosses_below(a: ArrayLike, b: ArrayLike, tol: float = TIE_TOL) -> BoolArray:
     """Row t where a[t−1] >= b[t−1] and a[t] < b[t] (both with the tie tolerance)."""
-    x, y = as_f64(a), as_f64(b)
-    return lt(x, y, tol) & ge(shift(x), shift(y), tol)
+    return crosses(a, b, tol)[1]

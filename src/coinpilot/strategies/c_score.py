@@ -34,8 +34,7 @@ from coinpilot.indicators import (
     adx,
     atr,
     bollinger,
-    crosses_above,
-    crosses_below,
+    crosses,
     ema,
     gt,
     lt,
@@ -118,6 +117,7 @@ class CScore(Strategy):
         high, low, close, volume = (c[k].to_numpy(dtype=np.float64) for k in ("high", "low", "close", "volume"))
         rsi_v = rsi(close, p.rsi_period)
         m = macd(close, p.macd_fast, p.macd_slow, p.macd_signal)
+        macd_up, macd_down = crosses(m.macd, m.signal)
         bb = bollinger(close, p.bb_period, p.bb_std)
         e_fast, e_mid, e_slow = ema(close, p.ema_fast), ema(close, p.ema_mid), ema(close, p.ema_slow)
         st = stoch_rsi(close, p.stoch_rsi_period, p.stoch_period, p.stoch_k, p.stoch_d)
@@ -128,14 +128,14 @@ class CScore(Strategy):
         with np.errstate(invalid="ignore"):
             long_hits = {
                 "rsi": rsi_v < p.rsi_oversold,
-                "macd": crosses_above(m.macd, m.signal),
+                "macd": macd_up,
                 "bb": lt(close, bb.lower),
                 "ema": gt(e_fast, e_mid) & gt(e_mid, e_slow),
                 "stoch": (st.k < p.stoch_low) & gt(st.k, st.d),
             }
             short_hits = {
                 "rsi": rsi_v > p.rsi_overbought,
-                "macd": crosses_below(m.macd, m.signal),
+                "macd": macd_down,
                 "bb": gt(close, bb.upper),
                 "ema": lt(e_fast, e_mid) & lt(e_mid, e_slow),
                 "stoch": (st.k > p.stoch_high) & lt(st.k, st.d),

@@ -19,7 +19,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from coinpilot.domain.enums import LevelMode
-from coinpilot.indicators import crosses_above, crosses_below, ema, safe_div, warmup
+from coinpilot.indicators import crosses, ema, safe_div, warmup
 from coinpilot.strategies._rows import num, sign
 from coinpilot.strategies.base import MarketData, Strategy, StrategyParams, empty_signals
 from coinpilot.strategies.registry import register
@@ -59,8 +59,7 @@ class RefEmaCross(Strategy):
         fast = ema(close, p.fast)
         slow = ema(close, p.slow)
         out = empty_signals(len(close))
-        up = crosses_above(fast, slow, p.tie_tol)
-        down = crosses_below(fast, slow, p.tie_tol)
+        up, down = crosses(fast, slow, p.tie_tol)
         out["signal"][up] = 1
         out["signal"][down] = -1
         hit = up | down
