@@ -326,3 +326,17 @@ def test_to_jsonable_refuses_unknown_objects() -> None:
 def test_metrics_from_dict_names_missing_fields() -> None:
     with pytest.raises(ResultError, match="sharpe"):
         Metrics.from_dict({"trades": 1})
+
+
+def test_a_converted_trades_frame_passes_through_unchanged_and_unshared() -> None:
+    trades = [trade("2", exit_=T0 + pd.Timedelta(hours=2)), trade("-1", exit_=T0 + pd.Timedelta(hours=1),
+              symbol="ETHUSDT", reason=ExitReason.STOP_LOSS)]
+    once = as_trades_frame(trades)
+    assert list(once["net_pnl"]) == [-1.0, 2.0]  # sorted by exit time
+    again = as_trades_frame(once)
+    pd.testing.assert_frame_equal(again, once)
+    again.loc[0, "net_pnl"] = 99.0  # copy-on-write: the caller's frame keeps its values
+    assert once.loc[0, "net_pnl"] == -1.0
+    # a frame that is not sorted by exit time is converted (sorted) again
+    shuffled = once.iloc[::-1].reset_index(drop=True)
+    assert list(as_trades_frame(shuffled)["net_pnl"]) == [-1.0, 2.0]

@@ -236,6 +236,8 @@ class Backtest:
             elif day != last_day[0]:  # the risk day only moves at UTC midnight
                 risk.on_time(sim.now(symbol))
             last_day[0] = day
+            if not risk.has_pending_actions:
+                return
             for action in risk.pending_actions():
                 for other in list(om.positions):
                     await om.exit(other, ExitReason.RISK)

@@ -78,7 +78,11 @@ class Bot:
     async def on_close(self, i: int) -> None:
         """Candle i has closed: run order-management timers, then the strategy's decision."""
         self._bar = i
-        await self.om.on_bar_close(self.symbol, i, float(self._high[i]), float(self._low[i]), float(self._close[i]))
+        om, symbol = self.om, self.symbol
+        if symbol in om.positions or symbol in om.pending:  # timers and price watches live there
+            await om.on_bar_close(symbol, i, float(self._high[i]), float(self._low[i]), float(self._close[i]))
+        else:
+            om.set_bar(symbol, i)
         if not self._candidate_flags[i]:
             return
         intent = self.strategy.decide(self.prepared, i, self.data)

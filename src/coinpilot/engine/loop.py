@@ -82,23 +82,26 @@ class SimLoop:
     async def run(self) -> None:
         for symbol in self.bots:
             self.schedule(symbol)
-        while self._heap:
-            _, _, symbol, bar = heapq.heappop(self._heap)
-            if self._queued.get(symbol) != bar:
+        # locals: this loop runs once per event (tens of thousands per backtest)
+        heap, queued, bots, sim, om = self._heap, self._queued, self.bots, self.sim, self.om
+        after_event, progress, others, schedule = self.after_event, self.progress, self._others, self.schedule
+        has_pending = sim.has_pending
+        while heap:
+            _, _, symbol, bar = heapq.heappop(heap)
+            if queued.get(symbol) != bar:
                 continue  # superseded by a later reschedule
-            del self._queued[symbol]
-            self.om.set_bar(symbol, bar)
-            await self.sim.process_bar(symbol, bar)
-            await self.bots[symbol].on_close(bar)
-            if self.after_event is not None:
-                await self.after_event(symbol, bar)
+            del queued[symbol]
+            om.set_bar(symbol, bar)
+            await sim.process_bar(symbol, bar)
+            await bots[symbol].on_close(bar)
+            if after_event is not None:
+                await after_event(symbol, bar)
             self.events += 1
-            if self.progress is not None and self.events % 4096 == 0:
-                self.progress(self.events)
+            if progress is not None and self.events % 4096 == 0:
+                progress(self.events)
             # actions on one symbol (a close-all, a re-entry) can create work on others; the
             # heap orders entries by (time, rank), so the order of these pushes does not matter
-            queued = self._queued
-            for other in self._others[symbol]:
-                if other not in queued or self.sim.has_pending(other):
-                    self.schedule(other)
-            self.schedule(symbol)
+            for other in others[symbol]:
+                if other not in queued or has_pending(other):
+                    schedule(other)
+            schedule(symbol)

@@ -64,7 +64,13 @@ def _frame_of(trades: Sequence[Trade]) -> pd.DataFrame:
 
 
 def as_trades_frame(trades: Sequence[Trade] | pd.DataFrame) -> pd.DataFrame:
-    """Trades as a float frame sorted by exit time (the order in which PnL was realised)."""
+    """Trades as a float frame sorted by exit time (the order in which PnL was realised).
+
+    A frame this function made comes back as a (copy-on-write) shallow copy without being
+    converted again: results, metrics, breakdowns and the validator all accept either form
+    and each used to redo the conversion."""
+    if isinstance(trades, pd.DataFrame) and _is_trades_frame(trades):
+        return trades.copy(deep=False)
     frame = trades.copy() if isinstance(trades, pd.DataFrame) else _frame_of(trades)
     missing = [c for c in _REQUIRED if c not in frame.columns]
     if missing:
@@ -82,6 +88,24 @@ def as_trades_frame(trades: Sequence[Trade] | pd.DataFrame) -> pd.DataFrame:
     if len(frame):
         frame = frame.sort_values("exit_time", kind="stable").reset_index(drop=True)
     return frame
+
+
+def _is_trades_frame(frame: pd.DataFrame) -> bool:
+    """Already what as_trades_frame returns: text labels, finite float money, sorted by exit
+    time on a 0..n-1 index (the conversion would give it back unchanged)."""
+    columns = frame.columns
+    if any(c not in columns for c in _REQUIRED):
+        return False
+    if any(frame[c].dtype != np.float64 for c in MONEY_COLUMNS):
+        return False
+    if any(c in columns and not isinstance(frame[c].dtype, pd.StringDtype) for c in ("symbol", "side", "exit_reason")):
+        return False
+    index = frame.index
+    if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1):
+        return False
+    if len(frame) and not np.isfinite(frame[list(MONEY_COLUMNS)].to_numpy()).all():
+        return False  # the conversion path raises the error
+    return bool(frame["exit_time"].is_monotonic_increasing)
 
 
 def _floats(column: pd.Series) -> np.ndarray:

@@ -215,6 +215,10 @@ class RiskManager:
             )
 
     # ----- outputs ---------------------------------------------------------------------------
+    @property
+    def has_pending_actions(self) -> bool:
+        return bool(self._actions)
+
     def pending_actions(self) -> list[RiskAction]:
         """Actions the engine must carry out now (CloseAll). Each is returned once."""
         actions, self._actions = self._actions, []

@@ -213,10 +213,10 @@ class SimExchange(OrderChecks, MarginEvents):
         prev = self.cursor[symbol]
         if i <= prev:
             raise ValueError(f"{symbol}: bar {i} already processed (at {prev})")
-        after_ms = int(m.times[prev]) if prev >= 0 else int(m.times[0]) - 1
         if self.config.funding == "apply":
+            after_ms = int(m.times[prev]) if prev >= 0 else int(m.times[0]) - 1
             await self._apply_funding(m, after_ms, int(m.times[i]), i)
-        if i > prev + 1:  # bars skipped by the sparse clock still move trailing stops' extremes
+        if i > prev + 1 and self._trailing_extreme:  # skipped bars still move trailing extremes
             for order in self._resting[symbol]:
                 if order.request.type is OrderType.TRAILING_STOP_MARKET:
                     key = order.client_order_id
@@ -242,9 +242,10 @@ class SimExchange(OrderChecks, MarginEvents):
         self._price_now.pop(symbol, None)
         self.cursor[symbol] = i
         self._price_dec.pop(symbol, None)  # and then its close
-        for order in self._resting[symbol]:
-            if order.request.type is OrderType.TRAILING_STOP_MARKET:
-                self._update_trailing(order, m, i)
+        if self._trailing_extreme:  # only trailing stops have an extreme to move
+            for order in self._resting[symbol]:
+                if order.request.type is OrderType.TRAILING_STOP_MARKET:
+                    self._update_trailing(order, m, i)
 
     def has_pending(self, symbol: str) -> bool:
         return bool(self._pending_market[symbol])
