@@ -44,6 +44,9 @@ def _union(times: list[np.ndarray]) -> np.ndarray:
     np.unique does on 700k int64 values."""
     if not times:
         return np.empty(0, np.int64)
+    longest = max(times, key=lambda t: t.shape[0])
+    if all(_is_stretch(longest, t) for t in times):  # the usual case: shared bar times
+        return longest
     joined = np.sort(np.concatenate(times), kind="stable")
     if joined.shape[0] == 0:
         return joined
@@ -53,14 +56,21 @@ def _union(times: list[np.ndarray]) -> np.ndarray:
     return joined[keep]
 
 
+def _is_stretch(grid: np.ndarray, times: np.ndarray) -> bool:
+    """Are `times` one unbroken run of `grid` (both sorted, unique)?"""
+    if times.shape[0] == 0:
+        return True
+    first = int(np.searchsorted(grid, times[0]))
+    stretch = grid[first:first + times.shape[0]]
+    return stretch.shape[0] == times.shape[0] and bool(np.array_equal(stretch, times))
+
+
 def _positions(grid: np.ndarray, times: np.ndarray) -> np.ndarray:
     """np.searchsorted(grid, times), skipping the search when the symbol's bars are one
     unbroken stretch of the grid (the usual case: symbols share their bar times)."""
-    if times.shape[0]:
+    if times.shape[0] and _is_stretch(grid, times):
         first = int(np.searchsorted(grid, times[0]))
-        stretch = grid[first:first + times.shape[0]]
-        if stretch.shape[0] == times.shape[0] and np.array_equal(stretch, times):
-            return np.arange(first, first + times.shape[0], dtype=np.intp)
+        return np.arange(first, first + times.shape[0], dtype=np.intp)
     return np.searchsorted(grid, times)
 
 
