@@ -80,3 +80,18 @@ def test_flat_periods_carry_no_float_residue() -> None:
     for t in trades:
         closed[int(np.searchsorted(candles["AAA"]["open_time"], t.exit_time)):] += float(t.net_pnl)
     np.testing.assert_array_equal(equity.to_numpy()[flat], closed[flat])
+
+
+def test_bar_grid_union_with_shared_and_with_gappy_grids() -> None:
+    import numpy as np
+
+    from coinpilot.engine.equity import _union
+
+    full = np.arange(0, 100, 5, dtype=np.int64)
+    later = full[4:]  # listed later: a stretch of the full grid
+    gappy = np.delete(full, [3, 7])  # missing bars: not a stretch
+    assert _union([later, full]) is full
+    assert np.array_equal(_union([gappy, later]), np.unique(np.concatenate([gappy, later])))
+    extra = np.array([2, 7], dtype=np.int64)  # times the longest grid lacks
+    assert np.array_equal(_union([full, extra]), np.unique(np.concatenate([full, extra])))
+    assert _union([]).shape == (0,)
