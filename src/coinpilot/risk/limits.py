@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 import pandas as pd
 
@@ -117,9 +118,19 @@ def funding_times_near(
     previous one (next − interval), else the configured UTC schedule around `now`."""
     if market.next_funding_time is not None:
         nxt = market.next_funding_time
-        return [nxt - pd.Timedelta(hours=cfg.interval_hours), nxt]
+        return [nxt - _hours(cfg.interval_hours), nxt]
     day = now.tz_convert("UTC").normalize()
     return [day + pd.Timedelta(days=d, hours=h) for d in (-1, 0, 1) for h in cfg.funding_hours_utc]
+
+
+@lru_cache(maxsize=64)
+def _hours(hours: float) -> pd.Timedelta:
+    return pd.Timedelta(hours=hours)
+
+
+@lru_cache(maxsize=64)
+def _window_ns(minutes: float) -> int:
+    return int(pd.Timedelta(minutes=minutes).value)
 
 
 def check_funding_blackout(
@@ -131,9 +142,9 @@ def check_funding_blackout(
         return GateVerdict.na(name, "off")
     if not market.has_funding:
         return GateVerdict.na(name, "n/a: no funding on this market")
-    window = pd.Timedelta(minutes=cfg.window_minutes)
+    window, at = _window_ns(cfg.window_minutes), now.value  # integer ns: this runs per signal
     for t in funding_times_near(now, market, cfg):
-        if abs(now - t) <= window:
+        if abs(at - t.value) <= window:
             return GateVerdict.fail(
                 name, f"{now} is within {cfg.window_minutes:g} min of funding at {t}"
             )

@@ -61,13 +61,18 @@ def save_backtest(result: BacktestResult, url: str, *, venue: str = "binance") -
             } for t in result.trades]
             if rows:  # one executemany: thousands of trades in a fraction of a second
                 session.execute(insert(TradeRecord), rows)
-            for row in result.rejections.to_dict("records"):
-                session.add(RiskEvent(
-                    run_id=result.run_id, time=_utc(row["time"]), rule=str(row["rule"]),
-                    symbol=str(row["symbol"]) or None, decision="rejected",
-                    detail={"reason": str(row["reason"]), "side": str(row.get("side", "")),
-                            "strategy": str(row.get("strategy", ""))},
-                ))
+            rejections = result.rejections
+            # one conversion for the column, not one Timestamp per row
+            times: list[datetime] = (list(pd.DatetimeIndex(pd.to_datetime(rejections["time"], utc=True)).to_pydatetime())
+                                     if len(rejections) else [])
+            events = [{
+                "run_id": result.run_id, "time": when, "rule": str(row["rule"]),
+                "symbol": str(row["symbol"]) or None, "decision": "rejected",
+                "detail": {"reason": str(row["reason"]), "side": str(row.get("side", "")),
+                           "strategy": str(row.get("strategy", ""))},
+            } for when, row in zip(times, rejections.to_dict("records"), strict=True)]
+            if events:  # one executemany too: a tripped kill switch rejects every later signal
+                session.execute(insert(RiskEvent), events)
     finally:
         engine.dispose()
     return result.run_id

@@ -194,8 +194,14 @@ class Strategy(ABC):
             target=None if math.isnan(target) else ExitLevel(self.level_mode, target),
             time_limit_bars=self.params.time_limit_bars,
             score=float(_column_in(rows, prepared, "score")[t]),
+            probability=self.probability(prepared, t),
             **common,
         )
+
+    def probability(self, prepared: pd.DataFrame, t: int) -> float | None:
+        """The win probability an entry at bar t carries to the risk gates (W06), or None
+        for strategies that have no such estimate (the gate then does not apply)."""
+        return None
 
     def reason(self, prepared: pd.DataFrame, t: int) -> str:
         """Human-readable reason for the decision at bar t (override for detail)."""

@@ -17,16 +17,13 @@ how decisively they agree.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
 from coinpilot.data.mtf import align_to
-from coinpilot.domain.enums import IntentAction, LevelMode
+from coinpilot.domain.enums import LevelMode
 from coinpilot.domain.errors import StrategyError
-from coinpilot.domain.intent import Intent
 from coinpilot.domain.timeframe import Timeframe
 from coinpilot.indicators import (
     atr,
@@ -126,11 +123,8 @@ class AtrRule(Strategy):
             cols[f"sma_{tf}"] = m
         return pd.DataFrame({**cols, "rsi": r, "vol_frac": vol, "atr": atr_v, **out})
 
-    def decide(self, prepared: pd.DataFrame, t: int, data: MarketData) -> Intent | None:
-        intent = super().decide(prepared, t, data)
-        if intent is not None and intent.action is IntentAction.ENTER:
-            intent = dataclasses.replace(intent, probability=self.params.min_prob)
-        return intent
+    def probability(self, prepared: pd.DataFrame, t: int) -> float | None:
+        return self.params.min_prob  # the rule's fixed stand-in for the predictor's probability
 
     def reason(self, prepared: pd.DataFrame, t: int) -> str:
         p = self.params
