@@ -9,7 +9,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import typer
-from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from coinpilot.cli.backtest import backtest_cmd
@@ -82,7 +81,28 @@ def test_impossible_size_and_leverage_above_tier_are_reported_not_traded() -> No
 
 
 def test_bad_stored_config_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ValidationError, match="symbols"):
+    with pytest.raises(ConfigError, match=r"stored run config is invalid:\n  symbols = "):
         BacktestConfig.from_stored({"strategy": "c_score"})
     with pytest.raises(ConfigError, match=r"no config\.json"):
         backtest_cmd(rerun=tmp_path, quiet=True, out=tmp_path)
+
+
+def test_bad_option_values_name_the_field_instead_of_a_traceback(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        backtest_cmd(strategy=["c_score"], symbols="BTCUSDT", clock="bogus", margin_mode="crossed",
+                     store=sample_root(), out=tmp_path, quiet=True, report=False)
+    assert "sim.margin_mode = 'crossed'" in str(info.value)
+    assert "clock = 'bogus'" in str(info.value)
+    with pytest.raises(ConfigError, match="choose oneway or hedge"):
+        backtest_cmd(strategy=["c_score"], symbols="BTCUSDT", position_mode="both", store=sample_root(),
+                     out=tmp_path, quiet=True, report=False)
+
+
+def test_hedge_position_mode_from_the_command_line(tmp_path: Path) -> None:
+    args = ["--strategy", "c_score", "--symbols", "BTCUSDT", "--end", "2025-02-01", "--position-mode", "hedge",
+            "--margin-mode", "cross", "--store", str(sample_root()), "--out", str(tmp_path), "--quiet", "--no-report"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    run_dir = next(p for p in tmp_path.iterdir() if p.is_dir())
+    sim = json.loads((run_dir / "config.json").read_text())["sim"]
+    assert (sim["hedge_mode"], sim["margin_mode"]) == (True, "cross")

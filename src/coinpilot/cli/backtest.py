@@ -39,6 +39,20 @@ def _store(path: Path | None) -> CandleStore:
     return CandleStore(data_dir if data_dir.exists() and any(data_dir.iterdir()) else sample_root())
 
 
+def _validated(cfg: BacktestConfig) -> BacktestConfig:
+    """The preset with the command's overrides, validated: a bad option value becomes a
+    ConfigError naming the field, not a traceback."""
+    from pydantic import ValidationError
+
+    from coinpilot.config.loader import describe_validation_error
+    from coinpilot.engine.backtest import BacktestConfig
+
+    try:
+        return BacktestConfig.model_validate(cfg.model_dump())
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc).replace("invalid configuration", "invalid backtest options")) from None
+
+
 def run_one(cfg: BacktestConfig, store: CandleStore, console: Console, quiet: bool = False) -> BacktestResult:
     """Run a backtest with a progress display; returns the result."""
     from coinpilot.engine.backtest import Backtest
@@ -64,6 +78,8 @@ def backtest_cmd(
     timeframe: Annotated[str | None, typer.Option(help="Override the strategy's timeframe.")] = None,
     balance: Annotated[float | None, typer.Option(help="Initial balance (quote currency).")] = None,
     leverage: Annotated[int | None, typer.Option(help="Leverage.")] = None,
+    position_mode: Annotated[str | None, typer.Option(help="Futures position mode: oneway or hedge (orders then name their LONG/SHORT leg).")] = None,
+    margin_mode: Annotated[str | None, typer.Option(help="Futures margin mode: isolated or cross.")] = None,
     clock: Annotated[str, typer.Option(help="sparse (fast) or dense (every bar, like paper replay).")] = "sparse",
     store: Annotated[Path | None, typer.Option(help="Candle store root (default: settings.data_dir, else the bundled sample).")] = None,
     out: Annotated[Path, typer.Option(help="Results directory.")] = Path("results"),
@@ -101,9 +117,18 @@ def backtest_cmd(
         if leverage is not None:
             overrides["leverage"] = leverage
         cfg = preset(profile, name, syms, **overrides)
+        sim_updates: dict[str, object] = {}
         if balance is not None:
-            cfg = cfg.model_copy(update={"sim": cfg.sim.model_copy(update={"initial_balance": balance})})
-        result = run_one(BacktestConfig.model_validate(cfg.model_dump()), candle_store, console, quiet)
+            sim_updates["initial_balance"] = balance
+        if position_mode is not None:
+            if position_mode not in ("oneway", "hedge"):
+                raise ConfigError(f"--position-mode = {position_mode!r}: choose oneway or hedge")
+            sim_updates["hedge_mode"] = position_mode == "hedge"
+        if margin_mode is not None:
+            sim_updates["margin_mode"] = margin_mode  # validated with the config below
+        if sim_updates:
+            cfg = cfg.model_copy(update={"sim": cfg.sim.model_copy(update=sim_updates)})
+        result = run_one(_validated(cfg), candle_store, console, quiet)
         paths = write_results(result, out / result.run_id, report=report)
         results.append((result, paths))
     db_url = db or f"sqlite:///{(out / 'backtests.db').resolve()}"

@@ -16,7 +16,8 @@ from coinpilot.domain.errors import ConfigError
 CONFIG_ENV = "COINPILOT_CONFIG"
 
 
-def _describe(error: ValidationError) -> str:
+def describe_validation_error(error: ValidationError) -> str:
+    """One 'field = value: rule' line per problem (secrets never shown)."""
     lines = []
     for item in error.errors():
         where = ".".join(str(p) for p in item["loc"]) or "(root)"
@@ -54,7 +55,7 @@ def load_settings(config_path: Path | str | None = None, **overrides: Any) -> Se
     try:
         settings = Settings(**overrides)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc)) from None
+        raise ConfigError(describe_validation_error(exc)) from None
     except SettingsError as exc:  # an env value that cannot be parsed at all
         raise ConfigError(f"invalid configuration from the environment: {exc}") from None
     finally:

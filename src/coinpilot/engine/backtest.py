@@ -77,8 +77,17 @@ class BacktestConfig(BaseModel):
 
     @classmethod
     def from_stored(cls, stored: dict[str, Any]) -> BacktestConfig:
-        """Rebuild from a results config.json (run metadata keys are ignored)."""
-        return cls.model_validate({k: v for k, v in stored.items() if k in cls.model_fields})
+        """Rebuild from a results config.json (run metadata keys are ignored); a malformed one
+        is a ConfigError naming each bad field."""
+        from pydantic import ValidationError
+
+        from coinpilot.config.loader import describe_validation_error
+
+        try:
+            return cls.model_validate({k: v for k, v in stored.items() if k in cls.model_fields})
+        except ValidationError as exc:
+            raise ConfigError(describe_validation_error(exc).replace(
+                "invalid configuration", "stored run config is invalid")) from None
 
 
 @dataclass
@@ -184,7 +193,7 @@ class Backtest:
             mark = None
             sim.add_market(SimMarket.from_frames(symbol, md.timeframe, md.candles, md.funding, mark))
         run_id = make_run_id(cfg.model_dump(mode="json"), cfg.strategy)
-        om = OrderManager(sim, run_id, cfg.execution, filters)
+        om = OrderManager(sim, run_id, cfg.execution, filters, hedge_mode=cfg.sim.hedge_mode)
         bus = EventBus()
         collect = _Collect()
         risk = RiskManager(cfg.risk, scope="backtest")

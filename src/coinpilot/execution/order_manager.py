@@ -22,6 +22,7 @@ from coinpilot.domain.orders import (
     OrderRequest,
     OrderStatus,
     OrderType,
+    PositionSide,
     client_order_id,
 )
 from coinpilot.domain.trade import ExitReason, Trade
@@ -58,8 +59,15 @@ class OrderManager:
         run_id: str,
         config: ExecutionConfig | None = None,
         filters: Mapping[str, SymbolFilters] | None = None,
+        *,
+        hedge_mode: bool = False,
     ) -> None:
         self.exchange = exchange
+        # the account's position mode decides two order fields (Binance): one-way sends
+        # positionSide BOTH and marks exits reduceOnly; hedge mode must send LONG/SHORT (the
+        # leg) and refuses reduceOnly, an exit being a sell on LONG or a buy on SHORT
+        self.hedge_mode = hedge_mode
+        self._reduce_only = not hedge_mode
         self.run_id = run_id
         self.config = config or ExecutionConfig()
         self.filters = dict(filters or {})
@@ -95,6 +103,12 @@ class OrderManager:
         for handler in self._on_entry_failed:
             handler(symbol)
 
+    def _leg(self, side: Side) -> PositionSide:
+        """positionSide of the orders of a `side` position (see __init__)."""
+        if not self.hedge_mode:
+            return PositionSide.BOTH
+        return PositionSide.LONG if side is Side.LONG else PositionSide.SHORT
+
     def _cid(self, symbol: str, role: str) -> str:
         seq = self._seq.get(symbol, 0) + 1
         self._seq[symbol] = seq
@@ -121,13 +135,15 @@ class OrderManager:
                                    self.config.limit_max_reprices)
             pending.first_price = price
             self.pending[symbol] = pending
-            order = await self._submit(OrderRequest(cid, symbol, side, OrderType.LIMIT, qty, price=price, tag="entry"))
+            order = await self._submit(OrderRequest(cid, symbol, side, OrderType.LIMIT, qty, price=price,
+                                                    position_side=self._leg(intent.side), tag="entry"))
             if order.status is OrderStatus.REJECTED:
                 self._entry_failed(symbol)
             return order
         cid = self._cid(symbol, "entry")
         self.pending[symbol] = PendingEntry(intent, cid, bar, qty, quote_qty, None, 0)
-        order = await self._submit(OrderRequest(cid, symbol, side, OrderType.MARKET, qty, quote_qty=quote_qty, tag="entry"))
+        order = await self._submit(OrderRequest(cid, symbol, side, OrderType.MARKET, qty, quote_qty=quote_qty,
+                                                position_side=self._leg(intent.side), tag="entry"))
         if order.status is OrderStatus.REJECTED:
             self._entry_failed(symbol)
         return order
@@ -141,8 +157,9 @@ class OrderManager:
         await self._cancel_brackets(pos)
         cid = self._cid(symbol, "exit")
         pos.exit_reasons[cid] = reason
-        return await self._submit(OrderRequest(cid, symbol, exit_side(pos.side), OrderType.MARKET,
-                                               pos.open_qty, reduce_only=True, tag=reason.value))
+        return await self._submit(OrderRequest(cid, symbol, exit_side(pos.side), OrderType.MARKET, pos.open_qty,
+                                               reduce_only=self._reduce_only, position_side=self._leg(pos.side),
+                                               tag=reason.value))
 
     async def cancel_entry(self, symbol: str) -> None:
         pending = self.pending.get(symbol)
@@ -289,8 +306,9 @@ class OrderManager:
             cid = self._cid(pos.symbol, "trail")
             pos.exit_reasons[cid] = ExitReason.TRAILING_STOP
             order = await self._submit(OrderRequest(
-                cid, pos.symbol, side, OrderType.TRAILING_STOP_MARKET, qty, reduce_only=True,
-                callback_rate=Decimal(repr(self.config.trailing_callback_pct)), tag="trail"))
+                cid, pos.symbol, side, OrderType.TRAILING_STOP_MARKET, qty, reduce_only=self._reduce_only,
+                position_side=self._leg(pos.side), callback_rate=Decimal(repr(self.config.trailing_callback_pct)),
+                tag="trail"))
             if order.status is not OrderStatus.REJECTED:
                 pos.target_orders.append(cid)
         if intent.time_limit_bars is not None:
@@ -302,8 +320,9 @@ class OrderManager:
         for attempt in range(self.config.bracket_retries):
             cid = self._cid(pos.symbol, role)
             price = level if kind is OrderType.TAKE_PROFIT else None
-            order = await self._submit(OrderRequest(cid, pos.symbol, side, kind, qty, price=price,
-                                                    stop_price=level, reduce_only=True, tag=role))
+            order = await self._submit(OrderRequest(cid, pos.symbol, side, kind, qty, price=price, stop_price=level,
+                                                    reduce_only=self._reduce_only, position_side=self._leg(pos.side),
+                                                    tag=role))
             if order.status is not OrderStatus.REJECTED:
                 pos.exit_reasons[cid] = reason
                 if kind is OrderType.STOP_MARKET:
@@ -327,7 +346,8 @@ class OrderManager:
         pos.stop_price = level
         cid = self._cid(pos.symbol, "be")
         order = await self._submit(OrderRequest(cid, pos.symbol, exit_side(pos.side), OrderType.STOP_MARKET,
-                                                pos.open_qty, stop_price=level, reduce_only=True, tag="be"))
+                                                pos.open_qty, stop_price=level, reduce_only=self._reduce_only,
+                                                position_side=self._leg(pos.side), tag="be"))
         if order.status is OrderStatus.REJECTED:  # price already beyond entry: protect now
             await self.exit(pos.symbol, ExitReason.BREAK_EVEN)
             return
@@ -344,11 +364,13 @@ class OrderManager:
             cid = self._cid(symbol, "entry")
             pending.order_id, pending.reprices_left = cid, pending.reprices_left - 1
             pending.deadline = bar + self.config.limit_ttl_bars
-            await self._submit(OrderRequest(cid, symbol, side, OrderType.LIMIT, pending.qty, price=price, tag="entry"))
+            await self._submit(OrderRequest(cid, symbol, side, OrderType.LIMIT, pending.qty, price=price,
+                                            position_side=self._leg(pending.intent.side), tag="entry"))
         elif self.config.limit_market_fallback:
             cid = self._cid(symbol, "entry")
             pending.order_id, pending.deadline = cid, None
-            await self._submit(OrderRequest(cid, symbol, side, OrderType.MARKET, pending.qty, tag="entry"))
+            await self._submit(OrderRequest(cid, symbol, side, OrderType.MARKET, pending.qty,
+                                            position_side=self._leg(pending.intent.side), tag="entry"))
         else:
             self._entry_failed(symbol)
 

@@ -46,7 +46,7 @@ from coinpilot.exchanges.sim.market import (
 )
 from coinpilot.exchanges.sim.matching import TriggerHit, order_trigger, sort_hits
 from coinpilot.exchanges.sim.rules import OrderRules
-from coinpilot.exchanges.sim.validation import OrderChecks, fires_when_falling
+from coinpilot.exchanges.sim.validation import OrderChecks, fires_when_falling, reduces
 
 
 class SimExchange(OrderChecks, MarginEvents):
@@ -447,7 +447,7 @@ class SimExchange(OrderChecks, MarginEvents):
                 qty = flt.floor_qty_to_step(qty, market=True)
         else:
             qty = req.qty or ZERO
-        if req.reduce_only:
+        if reduces(req):  # never beyond the position (a hedge leg included)
             qty = min(qty, position.size)
         rate = self.config.maker_fee if maker else self.config.taker_fee
         fee = qty * price * rate

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from coinpilot.domain.enums import OrderSide, Side
 from coinpilot.domain.errors import OrderRejected
-from coinpilot.domain.orders import Order, OrderRequest, OrderType
+from coinpilot.domain.orders import Order, OrderRequest, OrderType, PositionSide
 from coinpilot.exchanges.sim.account import ZERO, SimAccount, SimPosition
 from coinpilot.exchanges.sim.config import SimConfig
 from coinpilot.exchanges.sim.market import SimMarket
@@ -41,6 +41,18 @@ class OrderChecks:
         symbol = req.symbol
         if symbol not in self.markets:
             raise OrderRejected(f"Invalid symbol {symbol}.", code=-1121)
+        hedge = self.acct.hedge_mode
+        if hedge == (req.position_side is PositionSide.BOTH):  # LONG/SHORT in hedge mode, BOTH else
+            mode = "hedge" if hedge else "one-way"
+            raise OrderRejected(
+                f"Order's position side does not match user's setting ({req.position_side.value} in {mode} mode).",
+                code=-4061)
+        if hedge and req.reduce_only:  # Binance: reduceOnly cannot be sent in hedge mode
+            raise OrderRejected("Parameter 'reduceOnly' sent when not required (hedge mode).", code=-1106)
+        if hedge and req.close_position and not reduces(req):
+            raise OrderRejected(
+                f"closePosition cannot be used with {req.side.value} orders in {req.position_side.value} position side.",
+                code=-1106)
         position = self._position_for(req)
         if self._reduce_blocked(req, position):
             raise OrderRejected("ReduceOnly Order is rejected.", code=-2022)
@@ -64,7 +76,7 @@ class OrderChecks:
         rules = self.rules
         if rules.enabled:
             rules.validate(symbol, req if qty is req.qty else replace(req, qty=qty), ref)
-        opening = not (req.reduce_only or req.close_position)
+        opening = not reduces(req)
         # the size and margin checks only when something enforces them: the reference
         # profile runs without tiers or margin checks, and this runs for every order
         if opening and rules.enabled and symbol in rules.tiers:
@@ -90,8 +102,8 @@ class OrderChecks:
             raise OrderRejected(f"insufficient_funds_bid: {cost} needed, {self._available()} available")
 
     def _reduce_blocked(self, req: OrderRequest, position: SimPosition | None = None) -> bool:
-        """A reduce-only / close-position order with no position of the other side to reduce."""
-        if not (req.reduce_only or req.close_position):
+        """A reducing order (see `reduces`) with no position of the other side to reduce."""
+        if not reduces(req):
             return False
         if position is None:
             position = self._position_for(req)
@@ -107,6 +119,16 @@ class OrderChecks:
                 used += p.margin
         return self.acct.wallet - used + min(upnl, ZERO)
 
+
+
+def reduces(req: OrderRequest) -> bool:
+    """Can this order only shrink a position? Reduce-only and close-position orders, and in
+    hedge mode a sell on the LONG leg or a buy on the SHORT leg (there they cannot open)."""
+    if req.reduce_only or req.close_position:
+        return True
+    leg = req.position_side
+    return (leg is PositionSide.LONG and req.side is OrderSide.SELL) or (
+        leg is PositionSide.SHORT and req.side is OrderSide.BUY)
 
 
 def closing_side(side: Side) -> OrderSide:
