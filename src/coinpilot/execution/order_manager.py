@@ -247,7 +247,7 @@ class OrderManager:
         order = await self.exchange.submit(request)
         if order.status is OrderStatus.REJECTED:
             self._log.warning("order rejected", symbol=request.symbol, order_id=request.client_order_id,
-                        reason=order.reject_reason, code=order.reject_code, role=request.tag)
+                              reason=order.reject_reason, code=order.reject_code, role=request.tag)
             for note in self._on_note:
                 await note(request.symbol, "order_rejected", f"{request.tag}: {order.reject_reason}")
         return order

@@ -120,7 +120,6 @@ class OrderChecks:
         return self.acct.wallet - used + min(upnl, ZERO)
 
 
-
 def reduces(req: OrderRequest) -> bool:
     """Can this order only shrink a position? Reduce-only and close-position orders, and in
     hedge mode a sell on the LONG leg or a buy on the SHORT leg (there they cannot open)."""
