@@ -230,3 +230,23 @@ def test_stops_hit_in_one_candle_fill_in_submission_order() -> None:
 
     run(go())
     assert [cid for cid, _, _ in fills(events)] == ["e", "a", "b"]  # never by memory address
+
+
+def test_slipped_fills_land_on_the_tick_grid_against_the_taker() -> None:
+    btc = bundled_catalog().get("binance", "futures", "BTCUSDT").filters
+    rules = OrderRules(True, {"BTCUSDT": btc}, {"BTCUSDT": leverage_tiers("BTCUSDT")})
+    bar = (92_759.3, 92_800.0, 92_700.0, 92_759.3)
+    sim, events = make_sim([bar] * 3, rules=rules,
+                           config=SimConfig(initial_balance=D(100_000), default_leverage=10, slippage=SlippageModel(bps=1)))
+
+    async def go() -> None:
+        await sim.process_bar("BTCUSDT", 0)
+        await sim.submit(req("buy", OrderSide.BUY, OrderType.MARKET, qty="0.01"))
+        await sim.process_bar("BTCUSDT", 1)
+        await sim.submit(req("sell", OrderSide.SELL, OrderType.MARKET, qty="0.01"))
+        await sim.process_bar("BTCUSDT", 2)
+
+    run(go())
+    # 92759.3 × (1 ± 0.0001) = 92768.57593 / 92750.02407, then one tick (0.1) against the taker
+    assert fills(events) == [("buy", D("92768.6"), D("0.01")), ("sell", D("92750.0"), D("0.01"))]
+    assert all(btc.is_price_on_tick(price) for _, price, _ in fills(events))

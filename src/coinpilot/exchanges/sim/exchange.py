@@ -16,6 +16,7 @@ import pandas as pd
 from coinpilot.domain.candles import utc_stamp
 from coinpilot.domain.enums import OrderSide, Side
 from coinpilot.domain.errors import OrderRejected
+from coinpilot.domain.money import Rounding
 from coinpilot.domain.orders import (
     Fill,
     Order,
@@ -432,7 +433,13 @@ class SimExchange(OrderChecks, MarginEvents):
         if bps == 0:
             return price
         sign = 1.0 if side is OrderSide.BUY else -1.0
-        return price * (1.0 + sign * bps / 10_000.0)
+        slipped = price * (1.0 + sign * bps / 10_000.0)
+        flt = self.rules.filters.get(m.symbol) if self.rules.enabled else None
+        if flt is None:
+            return slipped
+        # the venue only trades on its tick grid: a slipped fill lands on the next tick
+        # against the taker (a buy pays up, a sell gets less), never between ticks
+        return float(flt.round_price(dec(slipped), Rounding.UP if side is OrderSide.BUY else Rounding.DOWN))
 
     async def _execute(self, order: Order, price_f: float, i: int, when: pd.Timestamp, *, maker: bool) -> None:
         req = order.request
