@@ -10,20 +10,21 @@ from typing import Any
 
 import pandas as pd
 
-from coinpilot.strategies.base import column
+from coinpilot.strategies.base import _arrays_of, _column_in, column
 
 
 class RowView:
     """Read-only view of row position t: row['adx'] is column 'adx' at t."""
 
-    __slots__ = ("frame", "t")
+    __slots__ = ("arrays", "frame", "t")
 
     def __init__(self, frame: pd.DataFrame, t: int) -> None:
         self.frame = frame
         self.t = t
+        self.arrays = _arrays_of(frame)  # the frame's column cache, looked up once per row
 
     def __getitem__(self, name: str) -> Any:
-        return column(self.frame, name)[self.t]
+        return _column_in(self.arrays, self.frame, name)[self.t]
 
 
 def num(frame: pd.DataFrame, name: str, t: int) -> float:
