@@ -76,6 +76,7 @@ def _column_in(arrays: dict[str, np.ndarray], frame: pd.DataFrame, name: str) ->
 _TIMEFRAME_MS: dict[str, int] = {}
 _OPEN_MS = "\x00open_ms"  # cache key beside the column names: no column can be called that
 
+
 def _timeframe_ms(strategy: Strategy) -> int:
     """strategy.timeframe.ms without parsing the text again at every intent."""
     if type(strategy).timeframe is not Strategy.timeframe:  # a subclass defines its own
