@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from coinpilot.domain.enums import OrderSide
+from coinpilot.domain.enums import OrderSide, Side
 from coinpilot.domain.errors import CoinpilotError
 from coinpilot.domain.records import record
 
@@ -41,6 +41,16 @@ class TimeInForce(str, Enum):
     IOC = "IOC"
     FOK = "FOK"
     GTX = "GTX"  # post-only: rejected if it would take liquidity
+
+
+def entry_side(side: Side) -> OrderSide:
+    """The order side that opens (or adds to) a `side` position."""
+    return OrderSide.BUY if side is Side.LONG else OrderSide.SELL
+
+
+def exit_side(side: Side) -> OrderSide:
+    """The order side that reduces or closes a `side` position."""
+    return OrderSide.SELL if side is Side.LONG else OrderSide.BUY
 
 
 class PositionSide(str, Enum):

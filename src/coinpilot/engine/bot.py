@@ -79,7 +79,7 @@ class Bot:
         """Candle i has closed: run order-management timers, then the strategy's decision."""
         self._bar = i
         om, symbol = self.om, self.symbol
-        if symbol in om.positions or symbol in om.pending:  # timers and price watches live there
+        if om.busy(symbol):  # timers and price watches belong to a position or a pending entry
             await om.on_bar_close(symbol, i, float(self._high[i]), float(self._low[i]), float(self._close[i]))
         else:
             om.set_bar(symbol, i)

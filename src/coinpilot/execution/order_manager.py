@@ -24,32 +24,17 @@ from coinpilot.domain.orders import (
     OrderType,
     PositionSide,
     client_order_id,
+    entry_side,
+    exit_side,
 )
 from coinpilot.domain.trade import ExitReason, Trade
 from coinpilot.exchanges.base import Exchange, ExchangeEvent, FundingEvent, OrderEvent
 from coinpilot.execution.config import ExecutionConfig
-from coinpilot.execution.position import ManagedPosition
+from coinpilot.execution.position import ManagedPosition, PendingEntry
 
 log = structlog.get_logger("coinpilot.execution")
 TradeHandler = Callable[[Trade], Awaitable[None]]
 NoteHandler = Callable[[str, str, str], Awaitable[None]]  # symbol, rule, detail
-
-
-def entry_side(side: Side) -> OrderSide:
-    return OrderSide.BUY if side is Side.LONG else OrderSide.SELL
-
-
-def exit_side(side: Side) -> OrderSide:
-    return OrderSide.SELL if side is Side.LONG else OrderSide.BUY
-
-
-class PendingEntry:
-    def __init__(self, intent: Intent, order_id: str, bar: int, qty: Decimal | None,
-                 quote_qty: Decimal | None, deadline: int | None, reprices_left: int) -> None:
-        self.intent, self.order_id, self.bar = intent, order_id, bar
-        self.qty, self.quote_qty = qty, quote_qty
-        self.deadline, self.reprices_left = deadline, reprices_left
-        self.first_price: Decimal | None = None
 
 
 class OrderManager:

@@ -1,4 +1,5 @@
-"""The order manager's record of one position's life, from first entry fill to last exit fill."""
+"""The order manager's records: an entry waiting for its fill, and one position's life from
+first entry fill to last exit fill."""
 
 from __future__ import annotations
 
@@ -13,6 +14,17 @@ from coinpilot.domain.orders import Fill
 from coinpilot.domain.trade import ExitReason, Trade
 
 ZERO = Decimal(0)
+
+
+class PendingEntry:
+    """An approved entry sent but not filled yet (a limit may be repriced until `deadline`)."""
+
+    def __init__(self, intent: Intent, order_id: str, bar: int, qty: Decimal | None,
+                 quote_qty: Decimal | None, deadline: int | None, reprices_left: int) -> None:
+        self.intent, self.order_id, self.bar = intent, order_id, bar
+        self.qty, self.quote_qty = qty, quote_qty
+        self.deadline, self.reprices_left = deadline, reprices_left
+        self.first_price: Decimal | None = None
 
 
 @dataclass

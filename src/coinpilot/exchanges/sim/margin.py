@@ -17,13 +17,19 @@ import pandas as pd
 from coinpilot.domain.candles import utc_stamp
 from coinpilot.domain.enums import Side
 from coinpilot.domain.leverage import PositionLeg, isolated_liquidation_price, liquidation_price
-from coinpilot.domain.orders import Order, OrderRequest, OrderStatus, OrderType, PositionSide
+from coinpilot.domain.orders import (
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    PositionSide,
+    exit_side,
+)
 from coinpilot.exchanges.base import ExchangeEvent, FundingEvent, LiquidationEvent
 from coinpilot.exchanges.sim.account import ZERO, SimAccount, dec
 from coinpilot.exchanges.sim.config import SimConfig
 from coinpilot.exchanges.sim.market import SimMarket
 from coinpilot.exchanges.sim.rules import OrderRules
-from coinpilot.exchanges.sim.validation import closing_side
 
 
 class MarginEvents:
@@ -84,7 +90,7 @@ class MarginEvents:
                 continue
             when = utc_stamp(int(m.times[i]))
             self._trade_seq += 1
-            req = OrderRequest(f"liq-{self._trade_seq}", sym, closing_side(side), OrderType.MARKET, pos.size,
+            req = OrderRequest(f"liq-{self._trade_seq}", sym, exit_side(side), OrderType.MARKET, pos.size,
                                reduce_only=True, position_side=ps, tag="liquidation")
             order = Order(request=req, created_at=when)
             self.orders[req.client_order_id] = order

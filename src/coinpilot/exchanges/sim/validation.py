@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
-from coinpilot.domain.enums import OrderSide, Side
+from coinpilot.domain.enums import OrderSide
 from coinpilot.domain.errors import OrderRejected
-from coinpilot.domain.orders import Order, OrderRequest, OrderType, PositionSide
+from coinpilot.domain.orders import Order, OrderRequest, OrderType, PositionSide, exit_side
 from coinpilot.exchanges.sim.account import ZERO, SimAccount, SimPosition
 from coinpilot.exchanges.sim.config import SimConfig
 from coinpilot.exchanges.sim.market import SimMarket
@@ -107,7 +107,7 @@ class OrderChecks:
             return False
         if position is None:
             position = self._position_for(req)
-        return position.side is None or closing_side(position.side) is not req.side
+        return position.side is None or exit_side(position.side) is not req.side
 
     def _available(self) -> Decimal:
         # one pass over the positions, summing in the same order as open_positions() and
@@ -128,10 +128,6 @@ def reduces(req: OrderRequest) -> bool:
     leg = req.position_side
     return (leg is PositionSide.LONG and req.side is OrderSide.SELL) or (
         leg is PositionSide.SHORT and req.side is OrderSide.BUY)
-
-
-def closing_side(side: Side) -> OrderSide:
-    return OrderSide.SELL if side is Side.LONG else OrderSide.BUY
 
 
 def fires_when_falling(req: OrderRequest) -> bool:
