@@ -39,20 +39,6 @@ def _store(path: Path | None) -> CandleStore:
     return CandleStore(data_dir if data_dir.exists() and any(data_dir.iterdir()) else sample_root())
 
 
-def _validated(cfg: BacktestConfig) -> BacktestConfig:
-    """The preset with the command's overrides, validated: a bad option value becomes a
-    ConfigError naming the field, not a traceback."""
-    from pydantic import ValidationError
-
-    from coinpilot.config.loader import describe_validation_error
-    from coinpilot.engine.backtest import BacktestConfig
-
-    try:
-        return BacktestConfig.model_validate(cfg.model_dump())
-    except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc).replace("invalid configuration", "invalid backtest options")) from None
-
-
 def run_one(cfg: BacktestConfig, store: CandleStore, console: Console, quiet: bool = False) -> BacktestResult:
     """Run a backtest with a progress display; returns the result."""
     from coinpilot.engine.backtest import Backtest
@@ -128,7 +114,7 @@ def backtest_cmd(
             sim_updates["margin_mode"] = margin_mode  # validated with the config below
         if sim_updates:
             cfg = cfg.model_copy(update={"sim": cfg.sim.model_copy(update=sim_updates)})
-        result = run_one(_validated(cfg), candle_store, console, quiet)
+        result = run_one(BacktestConfig.checked(cfg.model_dump(), "invalid backtest options"), candle_store, console, quiet)
         paths = write_results(result, out / result.run_id, report=report)
         results.append((result, paths))
     db_url = db or f"sqlite:///{(out / 'backtests.db').resolve()}"

@@ -16,8 +16,8 @@ from coinpilot.domain.errors import ConfigError
 CONFIG_ENV = "COINPILOT_CONFIG"
 
 
-def describe_validation_error(error: ValidationError) -> str:
-    """One 'field = value: rule' line per problem (secrets never shown)."""
+def describe_validation_error(error: ValidationError, title: str = "invalid configuration") -> str:
+    """`title`, then one 'field = value: rule' line per problem (secrets never shown)."""
     lines = []
     for item in error.errors():
         where = ".".join(str(p) for p in item["loc"]) or "(root)"
@@ -26,7 +26,7 @@ def describe_validation_error(error: ValidationError) -> str:
         if len(shown) > 80:
             shown = shown[:77] + "..."
         lines.append(f"  {where} = {shown}: {item['msg']}")
-    return "invalid configuration:\n" + "\n".join(lines)
+    return f"{title}:\n" + "\n".join(lines)
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -77,17 +77,20 @@ class BacktestConfig(BaseModel):
 
     @classmethod
     def from_stored(cls, stored: dict[str, Any]) -> BacktestConfig:
-        """Rebuild from a results config.json (run metadata keys are ignored); a malformed one
-        is a ConfigError naming each bad field."""
+        """Rebuild from a results config.json (run metadata keys are ignored)."""
+        return cls.checked({k: v for k, v in stored.items() if k in cls.model_fields}, "stored run config is invalid")
+
+    @classmethod
+    def checked(cls, data: dict[str, Any], title: str) -> BacktestConfig:
+        """Validate `data`; a bad value is a ConfigError that names each field, not a traceback."""
         from pydantic import ValidationError
 
         from coinpilot.config.loader import describe_validation_error
 
         try:
-            return cls.model_validate({k: v for k, v in stored.items() if k in cls.model_fields})
+            return cls.model_validate(data)
         except ValidationError as exc:
-            raise ConfigError(describe_validation_error(exc).replace(
-                "invalid configuration", "stored run config is invalid")) from None
+            raise ConfigError(describe_validation_error(exc, title)) from None
 
 
 @dataclass
