@@ -15,19 +15,10 @@ from typing import Literal
 
 from coinpilot.engine.bot import Bot
 from coinpilot.exchanges.sim.exchange import SimExchange
-from coinpilot.exchanges.sim.market import first_at_or_above, first_at_or_below
+from coinpilot.exchanges.sim.market import earliest_bar, first_at_or_above, first_at_or_below
 from coinpilot.execution.order_manager import OrderManager
 
 AfterEvent = Callable[[str, int], Awaitable[None]]
-
-
-def _earliest(a: int, b: int) -> int:
-    """The earlier of two bars, where -1 means 'never'."""
-    if a < 0:
-        return b
-    if b < 0 or a <= b:
-        return a
-    return b
 
 
 class SimLoop:
@@ -57,15 +48,15 @@ class SimLoop:
             return start
         best = self.bots[symbol].next_candidate(start)
         om = self.om
-        if symbol in om.positions or symbol in om.pending:  # timers and watches need one
+        if om.busy(symbol):  # timers and watches need a position or a pending entry
             for bar in om.timer_bars(symbol):
-                best = _earliest(best, max(bar, start))
+                best = earliest_bar(best, max(bar, start))
             for rising, level in om.watch_levels(symbol):
                 market = self.sim.markets[symbol]
                 scan = first_at_or_above(market.high, start, level) if rising else first_at_or_below(market.low, start, level)
-                best = _earliest(best, scan)
+                best = earliest_bar(best, scan)
         # the exchange last: its order scans can stop at the earliest bar already known
-        return _earliest(best, self.sim.next_activity_bar(symbol, start, before=best))
+        return earliest_bar(best, self.sim.next_activity_bar(symbol, start, before=best))
 
     def schedule(self, symbol: str) -> None:
         start = self.sim.cursor[symbol] + 1

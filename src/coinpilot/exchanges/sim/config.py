@@ -22,6 +22,13 @@ class SlippageModel(BaseModel):
     impact_bps_per_volume_pct: float = Field(0.0, ge=0)
     max_volume_share: float | None = Field(None, gt=0, le=1)
 
+    def bps_for(self, qty: float, bar_volume: float) -> float:
+        """The slippage of a taker fill of `qty` in a bar that traded `bar_volume`, in bps."""
+        bps = self.bps
+        if self.impact_bps_per_volume_pct and bar_volume > 0:
+            bps += self.impact_bps_per_volume_pct * 100.0 * qty / bar_volume
+        return bps
+
 
 class SimConfig(BaseModel):
     """How SimExchange turns candles into fills.

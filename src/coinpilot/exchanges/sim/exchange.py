@@ -7,14 +7,13 @@ validation uses the same domain filters and raises the same error codes as the r
 
 from __future__ import annotations
 
-import math
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
 from coinpilot.domain.candles import utc_stamp
-from coinpilot.domain.enums import OrderSide, Side
+from coinpilot.domain.enums import OrderSide
 from coinpilot.domain.errors import OrderRejected
 from coinpilot.domain.money import Rounding
 from coinpilot.domain.orders import (
@@ -27,7 +26,6 @@ from coinpilot.domain.orders import (
     TimeInForce,
 )
 from coinpilot.exchanges.base import (
-    AccountSnapshot,
     ExchangeEvent,
     FundingEvent,
     LiquidationEvent,
@@ -40,17 +38,15 @@ from coinpilot.exchanges.sim.config import SimConfig
 from coinpilot.exchanges.sim.margin import MarginEvents
 from coinpilot.exchanges.sim.market import (
     SimMarket,
-    first_at_or_above,
-    first_at_or_below,
-    first_touch,
-    first_trailing_hit,
 )
 from coinpilot.exchanges.sim.matching import TriggerHit, order_trigger, sort_hits
 from coinpilot.exchanges.sim.rules import OrderRules
-from coinpilot.exchanges.sim.validation import OrderChecks, fires_when_falling, reduces
+from coinpilot.exchanges.sim.scans import BookScans
+from coinpilot.exchanges.sim.validation import OrderChecks, reduces
+from coinpilot.exchanges.sim.views import AccountViews
 
 
-class SimExchange(OrderChecks, MarginEvents):
+class SimExchange(OrderChecks, MarginEvents, BookScans, AccountViews):
     venue = "sim"
 
     def __init__(self, config: SimConfig | None = None, rules: OrderRules | None = None, market: str = "futures") -> None:
@@ -191,22 +187,6 @@ class SimExchange(OrderChecks, MarginEvents):
         symbols = [symbol] if symbol else list(self.markets)
         return [o.snapshot() for s in symbols for o in self._resting[s] + self._pending_market[s]]
 
-    async def positions(self) -> list[PositionSnapshot]:
-        return [self._snapshot(p) for p in self.acct.open_positions()]
-
-    async def account(self) -> AccountSnapshot:
-        # one pass for unrealised PnL and margin (the sums run in the same order as
-        # SimAccount.used_margin and open_positions, so the Decimals are the same); the
-        # snapshot holds the unrealised PnL, and positions() asks for the same snapshots
-        upnl = used = ZERO
-        for p in self.acct.positions.values():
-            if p.qty != 0:
-                upnl += self._snapshot(p).unrealized_pnl
-                used += p.margin
-        wallet = self.acct.wallet
-        available = wallet - used + min(upnl, ZERO)
-        return AccountSnapshot(self.acct.asset, wallet, upnl, available)
-
     # ---- driving the simulation -------------------------------------------------------------
     async def process_bar(self, symbol: str, i: int) -> None:
         """Simulate candle i of `symbol`: funding, queued market orders, triggers, liquidation."""
@@ -258,47 +238,6 @@ class SimExchange(OrderChecks, MarginEvents):
             order = self._pending_market[symbol].pop(0)
             await self._fill_market(order, price, i, when)
 
-    def next_activity_bar(self, symbol: str, start: int, before: int = -1) -> int:
-        """Earliest bar >= start where this symbol's orders, positions or funding need work.
-
-        `before` >= 0 says the caller already has something to do at that bar: orders are
-        then only looked for before it (and before the earliest order found so far), which
-        spares scanning to the end of the data for the leg of a bracket that will be
-        cancelled first. Whatever is returned is a bar with work; with `before`, -1 or a
-        later bar means nothing happens earlier than `before`."""
-        m = self.markets[symbol]
-        n = len(m)
-        if start >= n:
-            return -1
-        if self._pending_market[symbol]:
-            return start
-        best = -1
-        # a fixed-level order fires when the low reaches it (sell stops, buy limits, buy
-        # take-profits) or the high does (the others); the earliest of them all is the first
-        # bar whose low reaches the highest of the first kind or whose high reaches the
-        # lowest of the second, so one scan answers for the whole book
-        below, above = -math.inf, math.inf
-        for order in self._resting[symbol]:
-            if order.request.type is OrderType.TRAILING_STOP_MARKET:  # moves: scanned on its own
-                best = _earliest(best, self._scan_trailing(order, m, start))
-                continue
-            falling, level = self._trigger_level(order)
-            if falling and level > below:  # a NaN level never fires, and never wins here
-                below = level
-            elif not falling and level < above:
-                above = level
-        if below > -math.inf or above < math.inf:
-            limit = best if best >= 0 else (before if before >= 0 else n)
-            best = _earliest(best, self._scan_levels(m, start, below, above, limit))
-        if self.config.funding == "apply" and any(p.symbol == symbol for p in self.acct.open_positions()):
-            best = _earliest(best, m.next_funding_bar(start))
-        for (sym, ps), level in self._liq.items():
-            if sym == symbol:
-                pos = self.acct.position(sym, ps)
-                falling = pos.side is Side.LONG
-                best = _earliest(best, first_at_or_below(m.low, start, level) if falling else first_at_or_above(m.high, start, level))
-        return best
-
     # ---- internals ----------------------------------------------------------------------------
     def _last_price(self, symbol: str) -> Decimal:
         """The price 'now': the open while a bar's open is being filled, else the last close.
@@ -336,45 +275,6 @@ class SimExchange(OrderChecks, MarginEvents):
         cid = order.client_order_id
         self._trailing_extreme.pop(cid, None)
         self._levels.pop(cid, None)
-
-    def _trigger_level(self, order: Order) -> tuple[bool, float]:
-        """(fires when the price falls to it, level) of a resting order; its request never
-        changes, so the float conversion is done once."""
-        known = self._levels.get(order.client_order_id)
-        if known is None:
-            req = order.request
-            raw = req.stop_price if req.type.is_trigger else req.price
-            known = self._levels[order.client_order_id] = (fires_when_falling(req), float(raw if raw is not None else 0))
-        return known
-
-    def _scan_levels(self, m: SimMarket, start: int, below: float, above: float, limit: int) -> int:
-        """The first bar >= start with low <= below or high >= above when it is before `limit`
-        (a cached later one may come back too), else -1: nothing before `limit`.
-
-        The levels only change when the book does, so what a scan found stays true while
-        start has not passed it: the cache keeps (levels, scanned from, first hit or -1,
-        scanned up to), and a scan that stopped at a limit goes on from there."""
-        cached = self._scan_cache.get(m.symbol)
-        scan_from = since = start
-        if cached is not None and cached[0] == below and cached[1] == above and cached[2] <= start:
-            _, _, scanned_from, hit, clear_to = cached
-            if hit >= start:
-                return hit
-            if hit < 0 and limit <= clear_to:
-                return -1  # nothing in [scanned_from, clear_to), which covers [start, limit)
-            if hit < 0 and start <= clear_to:
-                scan_from, since = clear_to, scanned_from
-        hit = first_touch(m.low, m.high, scan_from, below, above, limit)
-        self._scan_cache[m.symbol] = (below, above, since, hit, limit)
-        return hit
-
-    def _scan_trailing(self, order: Order, m: SimMarket, start: int) -> int:
-        req = order.request
-        rate = float(req.callback_rate or 0) / 100
-        activation = float(req.price) if req.price is not None else float("nan")
-        is_long_pos = 1 if req.side is OrderSide.SELL else 0
-        extreme = self._trailing_extreme[req.client_order_id]
-        return first_trailing_hit(m.high, m.low, start, is_long_pos, extreme, rate, activation)
 
     async def _run_triggers(self, m: SimMarket, i: int) -> None:
         symbol = m.symbol
@@ -423,13 +323,9 @@ class SimExchange(OrderChecks, MarginEvents):
 
     def _slipped(self, side: OrderSide, price: float, order: Order, m: SimMarket, i: int) -> float:
         model = self.config.slippage
-        bps = model.bps
-        if bps == 0 and not model.impact_bps_per_volume_pct:
+        if model.bps == 0 and not model.impact_bps_per_volume_pct:
             return price  # no slippage configured (the reference profile)
-        qty = float(order.request.qty or self._position_for(order.request).size)
-        vol = float(m.volume[i])
-        if model.impact_bps_per_volume_pct and vol > 0:
-            bps += model.impact_bps_per_volume_pct * 100.0 * qty / vol
+        bps = model.bps_for(float(order.request.qty or self._position_for(order.request).size), float(m.volume[i]))
         if bps == 0:
             return price
         sign = 1.0 if side is OrderSide.BUY else -1.0
@@ -476,38 +372,6 @@ class SimExchange(OrderChecks, MarginEvents):
             self._trailing_extreme[key] = max(self._trailing_extreme[key], float(m.high[i]))
         else:
             self._trailing_extreme[key] = min(self._trailing_extreme[key], float(m.low[i]))
-
-    def _snapshot(self, p: SimPosition) -> PositionSnapshot:
-        """The position as the port reports it. Every entry asks for all open positions and
-        most of them (other symbols') have not changed since it last asked, so the snapshot
-        is reused while the position's fields and its price are the very same objects
-        (identity, not equality: Decimal('1.0') == Decimal('1.00'), yet they print apart)."""
-        price = self._last_price(p.symbol)
-        key = (p.symbol, p.position_side)
-        cached = self._snapshots.get(key)
-        if cached is not None:
-            qty, entry, leverage, margin, opened_at, seen_price = cached[0]
-            if (qty is p.qty and entry is p.entry_price and leverage is p.leverage and margin is p.margin
-                    and opened_at is p.opened_at and seen_price is price):
-                return cached[1]
-        side = p.side
-        assert side is not None
-        snapshot = PositionSnapshot(  # symbol, side, qty, entry_price, leverage, isolated_margin,
-            # liquidation_price, unrealized_pnl, position_side, opened_at
-            p.symbol, side, abs(p.qty), p.entry_price, p.leverage,
-            p.margin if self.config.margin_mode == "isolated" else ZERO,
-            None, p.unrealized(price), p.position_side, p.opened_at,
-        )
-        self._snapshots[key] = ((p.qty, p.entry_price, p.leverage, p.margin, p.opened_at, price), snapshot)
-        return snapshot
-
-
-def _earliest(a: int, b: int) -> int:
-    if a < 0:
-        return b
-    if b < 0:
-        return a
-    return min(a, b)
 
 
 __all__ = ["SimExchange", "dec", "np"]

@@ -19,6 +19,15 @@ from coinpilot.domain.errors import DataError
 from coinpilot.domain.timeframe import Timeframe
 
 
+def earliest_bar(a: int, b: int) -> int:
+    """The earlier of two bars, where -1 means 'never'."""
+    if a < 0:
+        return b
+    if b < 0 or a <= b:
+        return a
+    return b
+
+
 def first_at_or_below(low: np.ndarray, start: int, level: float, stop: int = -1) -> int:
     """First bar i in [start, stop) with low[i] <= level, or -1 (stop -1: to the end).
 
