@@ -5,14 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from coinpilot.config import load_settings
-from coinpilot.config.settings import ExchangeSettings, Secrets, Settings, StrategySection
+from coinpilot.config.settings import (
+    BacktestSettings,
+    ExchangeSettings,
+    Secrets,
+    Settings,
+    StrategySection,
+)
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "config.md").read_text()
 EXAMPLE = Path(__file__).resolve().parents[2] / "configs" / "example.yaml"
 
 
 def test_every_field_is_documented() -> None:
-    for model in (Settings, ExchangeSettings, StrategySection, Secrets):
+    for model in (Settings, ExchangeSettings, BacktestSettings, StrategySection, Secrets):
         for name in model.model_fields:
             if name == "yaml_path":
                 continue

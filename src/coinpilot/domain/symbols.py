@@ -9,6 +9,7 @@ answers a typo with "did you mean" suggestions. `CachedCatalog` keeps a catalog 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,23 @@ from datetime import UTC, datetime, timedelta
 from coinpilot.domain.enums import MarketType, Venue
 from coinpilot.domain.errors import UnknownSymbolError
 from coinpilot.domain.filters import SymbolFilters
+
+_PLAIN_SYMBOL = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)?")
+
+
+def check_symbol_name(text: str) -> str:
+    """`text` upper-cased if it is a plain venue symbol ('BTCUSDT', Upbit's 'KRW-BTC').
+
+    Symbols become file and folder names in the candle store and results, so anything else
+    (a '/', '..', spaces) is refused here rather than escaping the store. ValueError says why.
+    """
+    symbol = str(text).strip().upper()
+    if not _PLAIN_SYMBOL.fullmatch(symbol) or len(symbol) > 40:
+        raise ValueError(
+            f"{text!r} is not a plain symbol name: use the venue's id, letters and digits "
+            "(BTCUSDT) or Upbit's KRW-BTC"
+        )
+    return symbol
 
 
 @dataclass(frozen=True, slots=True)

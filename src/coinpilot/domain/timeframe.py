@@ -65,3 +65,18 @@ class Timeframe:
 
     def __str__(self) -> str:
         return self.name
+
+
+def parse_utc(text: str | pd.Timestamp) -> pd.Timestamp:
+    """A user-given time as a UTC Timestamp; naive times are UTC.
+
+    Raises ValueError saying what was given and which forms are accepted, so a command can
+    name its option in the message (`--start 2025-13-45` is a one-line error, not a trace).
+    """
+    try:
+        ts = pd.Timestamp(text)
+    except (ValueError, TypeError, OverflowError):
+        raise ValueError(f"not a time: {text!r} (use e.g. 2025-02-01 or 2025-02-01T12:00, UTC)") from None
+    if ts is pd.NaT or pd.isna(ts):
+        raise ValueError(f"not a time: {text!r} (use e.g. 2025-02-01 or 2025-02-01T12:00, UTC)")
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")

@@ -7,6 +7,7 @@ SimExchange → trades, equity (with unrealised PnL), funding ledger, rejections
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import threading
 from bisect import bisect_right
@@ -44,6 +45,7 @@ from coinpilot.risk.manager import RiskManager
 from coinpilot.risk.types import Rejection
 from coinpilot.strategies import registry
 from coinpilot.strategies.base import MarketData, Strategy, validate_prepared
+from coinpilot.strategies.loader import resolve_strategy
 from coinpilot.strategies.marketdata import market_data_for
 
 
@@ -74,6 +76,12 @@ class BacktestConfig(BaseModel):
     clock: Literal["sparse", "dense"] = "sparse"
     end_of_data: Literal["last_open", "last_close"] = "last_close"
     size_at_fill: bool = False
+    strategies_dir: str | None = Field(
+        None, description="where a user strategy module <name>.py lives (worker processes load it from here)"
+    )
+    warmup: bool = Field(
+        True, description="load history before `start` so indicators are settled at the first decision"
+    )
 
     @classmethod
     def from_stored(cls, stored: dict[str, Any]) -> BacktestConfig:
@@ -130,13 +138,58 @@ def prepare_all(strategies: dict[str, Strategy], data: dict[str, MarketData]) ->
 
 
 def load_data(cfg: BacktestConfig, store: CandleStore, strategies: dict[str, Strategy]) -> dict[str, MarketData]:
+    """Each symbol's data from `cfg.start` (or the first stored candle) to `cfg.end`, with the
+    strategy's history before `start` when `cfg.warmup` (see `history_start`)."""
     data = {}
     for symbol, strategy in strategies.items():
-        md = market_data_for(strategy, store, symbol, venue=cfg.venue, market=cfg.market, start=cfg.start, end=cfg.end)
-        if len(md.candles) == 0:
+        first = history_start(strategy, cfg.start) if cfg.warmup else cfg.start
+        md = market_data_for(strategy, store, symbol, venue=cfg.venue, market=cfg.market, start=first, end=cfg.end)
+        if len(md.candles) == 0 or (cfg.start is not None and md.candles["open_time"].iloc[-1] < utc_time(cfg.start)):
             raise DataError(f"{symbol}: no candles between {cfg.start} and {cfg.end} (empty period)")
         data[symbol] = md
     return data
+
+
+def utc_time(text: str) -> pd.Timestamp:
+    """A configured time as UTC; a bad value is a ConfigError naming it."""
+    from coinpilot.domain.timeframe import parse_utc
+
+    try:
+        return parse_utc(text)
+    except ValueError as exc:
+        raise ConfigError(f"backtest time: {exc}") from None
+
+
+def history_start(strategy: Strategy, start: str | None) -> pd.Timestamp | None:
+    """Where to start loading so that the decision at `start` equals a full-history run's.
+
+    A backtest over a sub-range must not differ from the full run inside that range just
+    because its indicators start cold (c_mtf_pullback on BTCUSDT from 2025-03-09 made 0 trades
+    instead of 2). The strategy's `history_bars` (its warm-up plus the memory of recursive
+    indicators such as EMAs) of its own timeframe are loaded before `start`; the rows before
+    `start` feed `prepare` only and are cut before the simulation.
+    """
+    if start is None:
+        return None
+    return utc_time(start) - strategy.timeframe.delta * strategy.history_bars
+
+
+def trim_to_start(data: MarketData, prepared: pd.DataFrame, start: str | None) -> tuple[MarketData, pd.DataFrame]:
+    """Cut the warm-up rows (before `start`) off the primary candles and the prepared frame."""
+    if start is None:
+        return data, prepared
+    times = data.candles["open_time"]
+    keep = int((times < utc_time(start)).sum())
+    if keep == 0:
+        return data, prepared
+    candles = data.candles.iloc[keep:].reset_index(drop=True)
+    funding = data.funding
+    if funding is not None and len(funding):
+        funding = funding[funding["funding_time"] >= utc_time(start)].reset_index(drop=True)
+    return (
+        dataclasses.replace(data, candles=candles, funding=funding),
+        prepared.iloc[keep:].reset_index(drop=True),
+    )
 
 
 def check_funding(cfg: BacktestConfig, data: dict[str, MarketData]) -> list[str]:
@@ -166,12 +219,17 @@ class Backtest:
         self.cfg = cfg
         self.store = store
         self.progress = progress
+        dirs = [cfg.strategies_dir] if cfg.strategies_dir else []
+        cls = resolve_strategy(cfg.strategy, dirs)
         self.strategies = {
-            s: registry.create(cfg.strategy, {**cfg.params, **cfg.symbol_params.get(s, {})}) for s in cfg.symbols
+            s: registry.instantiate(cls, {**cfg.params, **cfg.symbol_params.get(s, {})}) for s in cfg.symbols
         }
-        self.data = load_data(cfg, store, self.strategies)
+        data = load_data(cfg, store, self.strategies)
+        prepared = prepare_all(self.strategies, data)
+        self.data, self.prepared = {}, {}
+        for s in cfg.symbols:
+            self.data[s], self.prepared[s] = trim_to_start(data[s], prepared[s], cfg.start)
         self.warnings = check_funding(cfg, self.data)
-        self.prepared = prepare_all(self.strategies, self.data)
 
     def run(self) -> BacktestResult:
         done: list[BacktestResult] = []

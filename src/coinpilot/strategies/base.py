@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from coinpilot.domain.candles import TIME, close_ms, utc_stamp
 from coinpilot.domain.enums import IntentAction, LevelMode, Side
@@ -94,7 +94,12 @@ class StrategyParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     timeframe: str = "5m"
-    time_limit_bars: int | None = None
+    time_limit_bars: int | None = Field(None, ge=1)
+
+    @field_validator("timeframe")
+    @classmethod
+    def _known_timeframe(cls, value: str) -> str:
+        return Timeframe.parse(value).name  # ValueError: what a timeframe looks like
 
 
 @dataclass(frozen=True)
@@ -164,6 +169,17 @@ class Strategy(ABC):
     def warmup_bars(self) -> int:
         """Bars before the first possible decision; live trading keeps at least this many."""
         return 0
+
+    @property
+    def history_bars(self) -> int:
+        """Bars of history to load before the first decision so that it equals the decision
+        of a run over all history: the warm-up plus the memory of recursive indicators.
+
+        An EMA or Wilder average forgets its seed by a factor (1 - alpha) per bar; ten times
+        the warm-up leaves less than 1e-8 of it for an EMA whose warm-up is its period, far
+        below any tie tolerance. Override for strategies with longer memory.
+        """
+        return 10 * self.warmup_bars + 10
 
     @abstractmethod
     def prepare(self, data: MarketData) -> pd.DataFrame:
