@@ -75,14 +75,14 @@ def test_list_includes_user_modules(app: typer.Typer, leaky_dir: Path) -> None:
 
 
 def test_check_lookahead_passes_a_builtin(app: typer.Typer) -> None:
-    result = CliRunner().invoke(app, ["check-lookahead", "c_score", "-s", "XRPUSDT", "-p", "adx_threshold=20"], env=WIDE)
+    result = CliRunner().invoke(app, ["check-lookahead", "c_score", "--symbol", "XRPUSDT", "-p", "adx_threshold=20"], env=WIDE)
     assert result.exit_code == 0, result.output
     assert "c_score on XRPUSDT: 8640 bars, 24 cut points" in result.output
     assert "no look-ahead found" in result.output
 
 
 def test_check_lookahead_fails_a_leaky_user_module_with_exit_code_1(app: typer.Typer, leaky_dir: Path) -> None:
-    args = ["check-lookahead", "peek_next", "--module-dir", str(leaky_dir), "-s", "ETHUSDT", "--cuts", "10"]
+    args = ["check-lookahead", "peek_next", "--module-dir", str(leaky_dir), "--symbol", "ETHUSDT", "--cuts", "10"]
     result = CliRunner().invoke(app, args, env=WIDE)
     assert result.exit_code == 1, result.output
     assert "LOOK-AHEAD" in result.output

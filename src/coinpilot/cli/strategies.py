@@ -27,8 +27,11 @@ from coinpilot.strategies.registry import instantiate
 app = typer.Typer(help="Strategies: built-ins and user modules, their parameters and defaults.", no_args_is_help=True)
 
 ModuleDirOpt = Annotated[
-    list[Path] | None,
-    typer.Option("--module-dir", help="Directory of user strategy modules (<dir>/<name>.py); repeatable."),
+    Path | None,
+    typer.Option(
+        "--strategies-dir", "--module-dir",
+        help="Directory of your strategies (<dir>/<name>.py, <dir>/<name>/<SYMBOL>.yaml); default: the strategies_dir setting.",
+    ),
 ]
 StoreOpt = Annotated[Path | None, typer.Option("--store", help="Candle store root (default: the bundled sample).")]
 ParamOpt = Annotated[
@@ -55,9 +58,17 @@ def parse_params(pairs: list[str] | None) -> dict[str, Any]:
     return out
 
 
-def _user_strategies(dirs: list[Path] | None) -> list[type[Strategy]]:
+def _dirs(strategies_dir: Path | None) -> list[Path]:
+    """The given directory, else the configured `strategies_dir` (one configuration)."""
+    from coinpilot.cli.common import settings
+
+    conf = settings(strategies_dir)
+    return [conf.strategies_dir] if conf.strategies_dir is not None else []
+
+
+def _user_strategies(dirs: list[Path]) -> list[type[Strategy]]:
     found = []
-    for d in dirs or []:
+    for d in dirs:
         for file in sorted(Path(d).glob("*.py")):
             if not file.name.startswith("_"):
                 found.append(load_strategy_module(file))
@@ -75,7 +86,7 @@ def _params_text(cls: type[Strategy]) -> str:
 @app.command("list")
 def list_cmd(module_dir: ModuleDirOpt = None) -> None:
     """List strategies: name, timeframe, data needs, description and parameters with defaults."""
-    user = {c.name for c in _user_strategies(module_dir)}
+    user = {c.name for c in _user_strategies(_dirs(module_dir))}
     console = _console()
     shown = [n for n in names() if n in BUILTIN_STRATEGIES or n in user]
     for name in shown:
@@ -94,7 +105,7 @@ def list_cmd(module_dir: ModuleDirOpt = None) -> None:
 
 def check_lookahead_cmd(
     strategy: Annotated[str, typer.Argument(help="Strategy name (built-in or user module).")],
-    symbol: Annotated[str, typer.Option("--symbol", "-s", help="Symbol to check on.")] = "BTCUSDT",
+    symbol: Annotated[str, typer.Option("--symbol", help="Symbol to check on.")] = "BTCUSDT",
     timeframe: Annotated[str | None, typer.Option("--timeframe", "-t", help="Override the strategy timeframe.")] = None,
     store: StoreOpt = None,
     module_dir: ModuleDirOpt = None,
@@ -106,9 +117,26 @@ def check_lookahead_cmd(
     venue: Annotated[str, typer.Option("--venue")] = "binance",
     market: Annotated[str, typer.Option("--market")] = "futures",
 ) -> None:
-    """Run a strategy on data cut at many bars and compare with the full run; exit 1 on any leak."""
-    cls = resolve_strategy(strategy, module_dir or [])
-    params = parse_params(param)
+    """Run a strategy on data cut at many bars and compare with the full run; exit 1 on any leak.
+
+    Parameters as a run would use them: the configuration's (section, per-symbol overrides and
+    YAML files) with `-p`/`--timeframe` on top."""
+    from coinpilot.cli.common import settings
+    from coinpilot.domain.symbols import check_symbol_name
+    from coinpilot.domain.timeframe import parse_utc
+
+    if cuts < 1:
+        raise typer.BadParameter(f"--cuts {cuts}: give at least 1 cut point")
+    try:
+        symbol = check_symbol_name(symbol)
+        for value in (start, end):
+            if value is not None:
+                parse_utc(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    conf = settings(module_dir)
+    cls = resolve_strategy(strategy, [conf.strategies_dir] if conf.strategies_dir else [])
+    params = {**conf.strategy_params(cls.name, symbol), **parse_params(param)}
     if timeframe is not None:
         params["timeframe"] = timeframe
     instance = instantiate(cls, params)
@@ -143,3 +171,49 @@ def print_report(report: LookAheadReport, bars: int, console: Console) -> None:
 def _short(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+@app.command("new")
+def new_cmd(
+    name: Annotated[str, typer.Argument(help="Name of the new strategy (lower_case; becomes <name>.py).")],
+    strategies_dir: Annotated[
+        Path | None,
+        typer.Option("--strategies-dir", help="Where to write it (default: the strategies_dir setting, else ./strategies)."),
+    ] = None,
+    symbol: Annotated[str, typer.Option("--symbol", help="Also write an example per-symbol file for this symbol.")] = "BTCUSDT",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing module.")] = False,
+) -> None:
+    """Write a working strategy module to start from (Donchian breakout) and a per-symbol YAML example."""
+    from coinpilot.cli.common import settings
+    from coinpilot.domain.errors import ConfigError
+    from coinpilot.domain.symbols import check_symbol_name
+    from coinpilot.strategies import template
+
+    template.check_name(name)
+    if name in names():
+        raise ConfigError(f"strategy name {name!r} is taken by a built-in strategy: choose another")
+    try:
+        symbol = check_symbol_name(symbol)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    folder = strategies_dir or settings().strategies_dir or Path("strategies")
+    module = folder / f"{name}.py"
+    if module.exists() and not force:
+        raise ConfigError(f"{module} exists: edit it, or pass --force to overwrite it")
+    yaml_file = folder / name / f"{symbol}.yaml"
+    try:
+        yaml_file.parent.mkdir(parents=True, exist_ok=True)
+        module.write_text(template.render(name), encoding="utf-8")
+        if not yaml_file.exists():
+            yaml_file.write_text(template.render_symbol_yaml(name, symbol), encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write the strategy into {folder}: {exc.strerror or exc}") from None
+    console = _console()
+    console.print(f"wrote [bold]{module}[/] and {yaml_file}")
+    console.print(
+        "next:\n"
+        f"  coinpilot check-lookahead {name} --strategies-dir {folder}\n"
+        f"  coinpilot backtest -s {name} --strategies-dir {folder}\n"
+        f"  coinpilot sweep -s {name} --strategies-dir {folder} --grid channel=24,48,96\n"
+        "see docs/strategies.md"
+    )

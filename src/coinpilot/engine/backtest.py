@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from coinpilot.data.store import CandleStore
 from coinpilot.domain.candles import utc_stamp
-from coinpilot.domain.errors import ConfigError, DataError
+from coinpilot.domain.errors import ConfigError, DataError, StrategyError
 from coinpilot.domain.filters import SymbolFilters
 from coinpilot.domain.leverage import LeverageTiers
 from coinpilot.domain.trade import ExitReason, Trade
@@ -133,7 +133,14 @@ def _exchange_rules(cfg: BacktestConfig) -> tuple[dict[str, SymbolFilters], dict
 def prepare_all(strategies: dict[str, Strategy], data: dict[str, MarketData]) -> dict[str, pd.DataFrame]:
     out = {}
     for symbol, strategy in strategies.items():
-        out[symbol] = validate_prepared(strategy, data[symbol], strategy.prepare(data[symbol]))
+        try:
+            prepared = strategy.prepare(data[symbol])
+        except Exception as exc:  # user code: name strategy and symbol, keep the cause
+            raise StrategyError(
+                f"{strategy.name}.prepare failed on {symbol}: {type(exc).__name__}: {exc}; "
+                "fix the strategy (run it alone with `coinpilot signals`)"
+            ) from exc
+        out[symbol] = validate_prepared(strategy, data[symbol], prepared)
     return out
 
 

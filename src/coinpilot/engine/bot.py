@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from coinpilot.domain.enums import IntentAction
+from coinpilot.domain.errors import StrategyError
 from coinpilot.domain.intent import Intent
 from coinpilot.domain.trade import ExitReason, Trade
 from coinpilot.engine import bus as ch
@@ -85,7 +86,18 @@ class Bot:
             om.set_bar(symbol, i)
         if not self._candidate_flags[i]:
             return
-        intent = self.strategy.decide(self.prepared, i, self.data)
+        try:
+            intent = self.strategy.decide(self.prepared, i, self.data)
+        except Exception as exc:  # user code: name the strategy, symbol and bar, keep the cause
+            raise StrategyError(
+                f"{self.strategy.name} on {self.symbol}: decide() at bar {i} raised "
+                f"{type(exc).__name__}: {exc}; fix the strategy (check it with `coinpilot signals`)"
+            ) from exc
+        if intent is not None and not isinstance(intent, Intent):
+            raise StrategyError(
+                f"{self.strategy.name} on {self.symbol}: decide() at bar {i} returned "
+                f"{type(intent).__name__}, not an Intent or None"
+            )
         if intent is not None:
             await self.bus.publish(self._signal_channel, intent)
             await self.handle(intent, i)
