@@ -102,6 +102,9 @@ def test_per_symbol_yaml_and_disabled_symbols(clean_env: Path) -> None:
     ("backtest: {sim: {taker_fe: 0.001}}\n", "taker_fe"),
     ("risk: {kill_switch: {fast_loses: 3}}\n", "risk.kill_switch.fast_loses"),
     ("backtest: {start: 2025-13-45}\n", "bad value"),
+    ("strategies: {c_scroe: {params: {adx_threshold: 20}}}\n", "strategies.c_scroe"),
+    ("strategies: {u_rsi: {params: {perod: 20}}}\n", "unknown parameter 'perod'"),
+    ("strategies: {c_score: {overrides: {XRPUSDT: {atr_sl_mult: -1}}}}\n", "strategies.c_score.overrides.XRPUSDT"),
     ("backtest: {start: 'someday'}\n", "backtest.start"),
 ])
 def test_typo_keys_and_bad_values_in_the_file_are_errors(clean_env: Path, yaml_text: str, expected: str) -> None:

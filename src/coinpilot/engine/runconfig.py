@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from coinpilot.config.settings import PROFILES, Settings, StrategySection
-from coinpilot.domain.errors import ConfigError
+from coinpilot.domain.errors import ConfigError, UnknownStrategyError
 from coinpilot.engine.backtest import BacktestConfig
 from coinpilot.engine.presets import preset
 from coinpilot.strategies import registry
@@ -128,6 +128,22 @@ def _symbol_params(
 _MISSING = object()
 
 
+def check_strategy_sections(settings: Settings) -> None:
+    """Every `strategies.<name>` section names a strategy and holds valid parameters, so a
+    typo (`c_scroe:`) is an error at start instead of a section nobody reads."""
+    for name, section in settings.strategies.items():
+        try:
+            cls = strategy_class(settings, name)
+        except (ConfigError, UnknownStrategyError) as exc:
+            raise ConfigError(f"strategies.{name}: {exc}") from None
+        registry.instantiate(cls, section.params)
+        for symbol, values in section.overrides.items():
+            try:
+                registry.instantiate(cls, {**section.params, **values})
+            except ConfigError as exc:
+                raise ConfigError(f"strategies.{name}.overrides.{symbol}: {exc}") from None
+
+
 def backtest_config(settings: Settings, strategy: str, opts: RunOptions | None = None) -> BacktestConfig:
     """The run of `strategy` that `settings` and the command's options describe (module doc)."""
     opts = opts or RunOptions()
@@ -135,6 +151,7 @@ def backtest_config(settings: Settings, strategy: str, opts: RunOptions | None =
     profile = opts.profile if opts.profile is not None else bt.profile
     if profile not in PROFILES:
         raise ConfigError(f"--profile {profile!r}: choose one of {', '.join(PROFILES)}")
+    check_strategy_sections(settings)
     cls = strategy_class(settings, strategy)
     symbols = _strategy_symbols(settings, cls.name, opts)
     params, symbol_params, disabled = _symbol_params(settings, cls, symbols, opts)
