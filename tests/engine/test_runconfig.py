@@ -180,3 +180,18 @@ def test_truncated_rerun_config_is_an_error(clean_env: Path) -> None:
     result = runner.invoke(app, ["backtest", "--rerun", str(run), "--store", SAMPLE, "--quiet"])
     assert isinstance(result.exception, ConfigError)
     assert "not a readable run config" in str(result.exception)
+
+
+def test_funding_is_paid_on_the_stored_mark_price(clean_env: Path) -> None:
+    """The mark-price series was loaded into the store but never used: funding took the bar's open."""
+    from coinpilot.domain.candles import SeriesKey
+
+    store = CandleStore(sample_root())
+    result = Backtest(backtest_config(load_settings(), "c_score", RunOptions(symbols="XRPUSDT,BTCUSDT")), store).run()
+    assert len(result.funding) > 0
+    for symbol, rows in result.funding.groupby("symbol"):
+        mark = store.load(SeriesKey("binance", "futures", str(symbol), "mark-1h")).set_index("open_time")["open"]
+        expected = mark.reindex(pd.DatetimeIndex(rows["time"])).to_numpy()
+        assert (rows["mark_price"].to_numpy() == expected).all()
+        candles = result.candles[str(symbol)].set_index("open_time")["open"]
+        assert (rows["mark_price"].to_numpy() != candles.reindex(pd.DatetimeIndex(rows["time"])).to_numpy()).any()
