@@ -8,7 +8,7 @@ computing its own version.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -157,7 +157,7 @@ def market_change(candles: Mapping[str, pd.DataFrame]) -> dict[str, float]:
 
 
 def buy_and_hold_curve(
-    candles: Mapping[str, pd.DataFrame], bar_ms: int, initial_balance: float, times: Sequence[Any] | pd.Index
+    candles: Mapping[str, pd.DataFrame], bar_ms: int, initial_balance: float, times: pd.Index
 ) -> pd.Series | None:
     """The balance split equally over the symbols at the first open and held, at `times`.
 

@@ -84,9 +84,11 @@ def render_summary(
     table = summary_table(items, labels=labels, by_symbol=by_symbol, title=title)
     if not details:
         return table
+    from coinpilot.engine.results import BacktestResult  # results imports the report modules
+
     parts: list[RenderableType] = []
     for i, item in enumerate(items):
-        if hasattr(item, "trades") and hasattr(item, "rejections") and hasattr(item, "equity"):
+        if isinstance(item, BacktestResult):
             parts.append(run_details(item, label=labels[i] if labels is not None else None))
     return Group(*parts, table)
 
