@@ -156,7 +156,8 @@ def test_demo_size_report_in_chromium(demo_report: tuple[Path, WithHalts], tmp_p
             assert set(page.locator("#trades-table tbody td:nth-child(2)").all_inner_texts()) == {"ETHUSDT"}
             page.click("#trades-table thead th:has-text('net PnL')")
             pnl = [float(v.replace(",", "")) for v in page.locator("#trades-table tbody td:nth-child(10)").all_inner_texts()]
-            assert pnl == sorted(pnl) and all(v <= 0 for v in pnl)
+            assert pnl == sorted(pnl)
+            assert all(v <= 0 for v in pnl)
             page.locator("#trades-table tbody tr").first.click()
             assert page.locator("#candles-symbol").input_value() == "ETHUSDT"
             page.screenshot(path=str(artifacts / "report-trade.png"))
