@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from rich.console import Console
+from tests.engine.test_report_browser import with_halts
 
 from coinpilot.data.store import CandleStore, sample_root
 from coinpilot.engine.backtest import Backtest
@@ -16,7 +17,6 @@ from coinpilot.engine.report_data import format_duration, market_change
 from coinpilot.engine.report_summary import render_summary
 from coinpilot.engine.results import BacktestResult, build_result
 from coinpilot.risk.halts import HaltPeriod
-from tests.engine.test_report_browser import with_halts
 
 
 def text_of(renderable: object) -> str:

@@ -297,8 +297,8 @@ def _payload(result: BacktestResult, trades: pd.DataFrame, max_candles: int) -> 
         stop = row.end if row.end is not None else end
         if stop is None:
             continue
-        data["halts"].append({"label": f"{row.rule} · {row.key}", "start": int(epoch_ms([row.start])[0]),
-                              "end": int(epoch_ms([stop])[0]), "open": row.end is None,
+        data["halts"].append({"label": f"{row.rule} · {row.key}", "start": pd.Timestamp(row.start).value // 1_000_000,
+                              "end": pd.Timestamp(stop).value // 1_000_000, "open": row.end is None,
                               "refused": row.refused, "reason": row.reason})
     return data
 
