@@ -18,3 +18,9 @@ else
   touch "$stamp"
 fi
 uv run --locked python -m compileall -q src >/dev/null
+# The report's browser test drives Debian's Chromium through Playwright (which cannot
+# download its own browsers here); install it only when it is missing.
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  echo "bootstrap: installing chromium for the browser tests" >&2
+  apt-get update -qq && apt-get install -y -qq --no-upgrade chromium chromium-driver >/dev/null
+fi

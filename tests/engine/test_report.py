@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
+import json
 import math
+import re
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,7 +21,7 @@ from coinpilot.domain.enums import Side
 from coinpilot.domain.timeframe import Timeframe
 from coinpilot.domain.trade import ExitReason, Trade
 from coinpilot.engine.metrics_equity import drawdown
-from coinpilot.engine.report import format_value, render_report, write_report
+from coinpilot.engine.report import SECTIONS, format_value, render_report, write_report
 from coinpilot.engine.report_charts import (
     monthly_table,
     plot_timeframe,
@@ -26,8 +31,6 @@ from coinpilot.engine.report_charts import (
 from coinpilot.engine.report_summary import render_summary, summary_rows
 from coinpilot.engine.results import BacktestResult, build_result
 
-SECTIONS = ("summary", "validation", "equity", "monthly", "by-symbol", "by-exit-reason", "candles",
-            "trades", "rejections", "funding", "config")
 VOID = {"meta", "br", "hr", "img", "input", "link", "col", "area", "base", "wbr", "source", "embed"}
 
 
@@ -64,6 +67,13 @@ def parse(text: str) -> Structure:
     assert parser.errors == []
     assert parser.stack == []
     return parser
+
+
+def payload_of(text: str) -> dict[str, Any]:
+    """The chart data block of a report, decoded as the page does."""
+    found = re.search(r"<script id='report-data' type='application/octet-stream'>([^<]*)</script>", text)
+    assert found is not None
+    return dict(json.loads(gzip.decompress(base64.b64decode(found.group(1)))))
 
 
 def sample_candles(sample_dir: Path, symbol: str) -> pd.DataFrame:
@@ -120,29 +130,25 @@ def test_report_has_every_section_and_works_offline(sample_result: BacktestResul
     structure = parse(text)
     for section in SECTIONS:
         assert section in structure.ids, section
-    assert {"equity-chart", "monthly-heatmap", "candles-0", "candles-1"} <= set(structure.ids)
+    assert {"equity-chart", "candles-chart", "trades-table", "returns-chart", "durations-chart"} <= set(structure.ids)
     assert structure.script_src == []  # plotly.js is inline: no network needed
-    assert "Plotly" in text
-    assert len(text) > 3_000_000
+    assert text.count("plotly.js (finance - minified)") == 1  # embedded once
+    assert len(text) < 2_000_000
     m = sample_result.metrics
     assert format_value(m.net_pnl) in text
     assert format_value(m.max_drawdown_pct) in text
     assert m.trades > 100
-    assert f"{m.trades:,} trades: the first 50 and the last 50" in text
+    data = payload_of(text)
+    assert data["trades"]["n"] == m.trades  # every trade goes to the table
+    assert data["candles"]["BTCUSDT"]["tf"] == "15m"  # 25,920 5m bars in <= 9,000 candles
+    assert "15m candles (5m bars merged to keep the page small)" in text  # and the page says so
     assert sample_result.validation is not None
     assert f"Validation: {sample_result.validation.status.value}" in text
-    assert "BTCUSDT (1h candles" in text  # 90 days of 5m bars thinned to 1h
     assert "limit &lt;3&gt; reached" in text
     assert "limit <3> reached" not in text
-    assert "ema cross &lt;up&gt;" in text
+    assert "ema cross <up>" in data["trades"]["entry_reasons"]  # escaped by the page script
+    assert "</script" not in json.dumps(data)
     assert "No trades in this run." not in text
-
-
-def test_trades_table_shows_first_and_last_rows(sample_result: BacktestResult) -> None:
-    text = render_report(sample_result, table_rows=5)
-    n = sample_result.metrics.trades
-    assert f"{n:,} trades: the first 5 and the last 5." in text
-    assert f"{n - 10:,} trades not shown" in text
 
 
 def test_report_of_an_empty_run(tmp_path: Path) -> None:
@@ -182,8 +188,10 @@ def test_report_stays_small_for_six_symbols_of_120k_bars(tmp_path: Path) -> None
     result = build_result(run_id="big", trades=trades, equity=equity, initial_balance=1000.0,
                           timeframe="5m", candles=candles)
     size = write_report(result, tmp_path / "big.html").stat().st_size
-    assert size < 15_000_000
-    assert "BTCUSDT (4h candles, 800 trades)" in (tmp_path / "big.html").read_text(encoding="utf-8")
+    assert size < 4_000_000
+    data = payload_of((tmp_path / "big.html").read_text(encoding="utf-8"))
+    assert data["candles"]["BTCUSDT"]["tf"] == "2h"  # 417 days of 5m bars in <= 9,000 candles
+    assert data["trades"]["n"] == 4_800
 
 
 def test_thinned_equity_keeps_the_deepest_drawdown() -> None:
@@ -211,6 +219,7 @@ def test_plot_timeframe_choice() -> None:
     five = Timeframe.parse("5m")
     assert plot_timeframe(five, 2_000, 3_000).name == "5m"
     assert plot_timeframe(five, 25_920, 3_000).name == "1h"
+    assert plot_timeframe(five, 25_920, 9_000).name == "15m"
     assert plot_timeframe(five, 120_000, 3_000).name == "4h"
     assert plot_timeframe(Timeframe.parse("1h"), 100, 3_000).name == "1h"  # never finer than data
 

@@ -378,10 +378,22 @@ class Backtest:
             timeframe=self.data[cfg.symbols[0]].timeframe, config=cfg.model_dump(mode="json"),
             strategy=cfg.strategy, exposure=exposure, funding=funding, rejections=rejections,
             candles={s: md.candles for s, md in self.data.items()}, hedge_mode=cfg.sim.hedge_mode,
+            indicators=self._indicators(), plot_columns=self._plot_columns(),
         )
         result.config["events"] = events
         result.config["warnings"] = self.warnings
         return result
+
+    def _plot_columns(self) -> dict[str, str]:
+        """The strategy's declared plot columns that its prepared frames really hold."""
+        declared = dict(self.strategies[self.cfg.symbols[0]].plot_columns)
+        return {c: panel for c, panel in declared.items()
+                if all(c in frame.columns for frame in self.prepared.values())}
+
+    def _indicators(self) -> dict[str, pd.DataFrame]:
+        """Per symbol, the plot columns of the prepared frame (row for row with the candles)."""
+        columns = list(self._plot_columns())
+        return {s: frame[columns].reset_index(drop=True) for s, frame in self.prepared.items()} if columns else {}
 
 
 _gc_lock = threading.Lock()

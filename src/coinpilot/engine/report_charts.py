@@ -1,36 +1,70 @@
-"""Plotly figures of the backtest report: equity/drawdown, candles with trades, monthly heatmap.
+"""The report's chart data, compact: what the page's plotly.js draws from.
 
-Long series are thinned before plotting so a report of 6 symbols × 120k 5m bars stays a few
-MB: candles are re-bucketed to the smallest timeframe that fits `max_candles` (OHLC kept
-exact per bucket), the equity curve keeps each chunk's last value and its deepest drawdown
-(so the plotted max drawdown is the true one). Trade markers stay at their exact times and
-prices.
+Why compact: a report of 6 symbols × 3 months of 15m candles with the strategy's indicators
+is several MB as plotly figure JSON, and a report that takes 10 s to open is not read. So
+series go into the page as integers at a fixed decimal precision, delta-coded (consecutive
+prices differ by a few units, which gzip packs to about a byte), and the page decodes them.
+Precision is exact to the tick for candles (6 significant digits of the symbol's median
+price) and 4 digits for indicator lines; trades keep their exact prices.
+
+Long series are thinned before that: candles are re-bucketed to the finest timeframe, no
+finer than the strategy's own, that shows the span in `max_candles` (OHLC kept exact per
+bucket, indicators at each bucket's close); the equity curve keeps each chunk's last value
+and its deepest drawdown (so the plotted max drawdown is the true one).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from coinpilot.domain.timeframe import Timeframe
 from coinpilot.engine.metrics_equity import drawdown
 
-PLOT_TIMEFRAMES = ("1m", "5m", "15m", "1h", "4h", "1d", "1w")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+PLOT_TIMEFRAMES = ("1m", "5m", "15m", "30m", "1h", "2h", "4h", "1d", "1w")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+PRICE_DIGITS = 6  # candles: the tick of every Binance USDT-M symbol
+LINE_DIGITS = 4  # indicator lines: 0.01 % of the level, below a pixel at any sensible zoom
 
 
-def utc_axis(times: pd.Index | pd.Series) -> np.ndarray:
-    """Times for a plotly axis as naive UTC datetime64 values. Tz-aware times reach plotly as
-    object arrays of Timestamps, which it deep-copies one by one on every figure export (~0.5 s
-    of a 6-symbol report); datetime64 arrays copy as one block and show the same UTC times."""
-    index = pd.DatetimeIndex(times)
-    if index.tz is not None:
-        index = index.tz_convert("UTC").tz_localize(None)
-    values = index.to_numpy()
-    whole = values.astype("datetime64[s]")
-    return whole if np.array_equal(whole, values) else values  # '…T02:30:00', no '.000000'
+def epoch_ms(times: pd.Index | pd.Series | np.ndarray) -> np.ndarray:
+    """UTC instants as int64 epoch milliseconds (naive times are read as UTC)."""
+    index = pd.DatetimeIndex(pd.to_datetime(times, utc=True))
+    return np.asarray(index.as_unit("ms").asi8, dtype=np.int64)
+
+
+def decimals_for(values: np.ndarray, significant: int) -> int:
+    """Decimal places that keep `significant` digits of the typical magnitude (may be < 0)."""
+    finite = np.abs(values[np.isfinite(values)])
+    finite = finite[finite > 0]
+    if finite.size == 0:
+        return 2
+    magnitude = math.floor(math.log10(float(np.median(finite))))
+    return max(-6, min(12, significant - 1 - magnitude))
+
+
+def encode_series(values: np.ndarray | pd.Series, decimals: int) -> dict[str, Any]:
+    """{'p': decimals, 'd': delta-coded integers, 'nan': positions of missing values}.
+
+    The page rebuilds value[i] = (d[0] + … + d[i]) / 10**p; a missing value repeats the
+    previous integer (delta 0) and is listed in 'nan'."""
+    array = np.asarray(values, dtype=np.float64)
+    missing = ~np.isfinite(array)
+    scaled = pd.Series(np.where(missing, np.nan, np.rint(array * 10.0**decimals))).ffill().fillna(0.0)
+    ints = scaled.to_numpy(dtype=np.int64)
+    return {"p": decimals, "d": np.diff(ints, prepend=0).tolist(), "nan": np.flatnonzero(missing).tolist()}
+
+
+def encode_times(ms: np.ndarray) -> dict[str, Any]:
+    """{'s': step ms, 'd': delta-coded multiples of the step}: regular bars cost ~nothing."""
+    if ms.size == 0:
+        return {"s": 1000, "d": []}
+    step = int(np.gcd.reduce(np.append(np.diff(ms), ms[0]))) or 1000
+    return {"s": step, "d": np.diff(ms // step, prepend=0).tolist()}
 
 
 def thin_equity(
@@ -48,19 +82,18 @@ def thin_equity(
     return times[ends], values[ends], np.maximum.reduceat(dd_pct, starts)
 
 
-def equity_figure(equity: pd.Series, initial_balance: float, max_points: int = 4000) -> go.Figure:
+def equity_payload(
+    equity: pd.Series, initial_balance: float, benchmark: pd.Series | None, max_points: int = 2000
+) -> dict[str, Any]:
+    """Equity (incl. unrealised), drawdown % and the buy-and-hold benchmark at the same times."""
     times, values, dd_pct = thin_equity(equity, initial_balance, max_points)
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3],
-                        vertical_spacing=0.04, subplot_titles=("Equity (incl. unrealised)", "Drawdown %"))
-    x = utc_axis(times)
-    fig.add_trace(go.Scatter(x=x, y=values, name="equity", line={"width": 1.5}), row=1, col=1)
-    fig.add_hline(y=initial_balance, line={"dash": "dot", "width": 1, "color": "grey"}, row=1, col=1)
-    fig.add_trace(
-        go.Scatter(x=x, y=-dd_pct, name="drawdown %", fill="tozeroy", line={"color": "#d62728", "width": 1}),
-        row=2, col=1,
-    )
-    fig.update_layout(height=520, margin={"l": 50, "r": 20, "t": 40, "b": 30}, showlegend=False)
-    return fig
+    out: dict[str, Any] = {
+        "t": encode_times(epoch_ms(times)), "equity": encode_series(values, 2),
+        "dd": encode_series(-dd_pct, 2), "initial": initial_balance,
+    }
+    if benchmark is not None:
+        out["hold"] = encode_series(benchmark.reindex(times).to_numpy(dtype=np.float64), 2)
+    return out
 
 
 def plot_timeframe(base: Timeframe, bars: int, max_candles: int) -> Timeframe:
@@ -78,83 +111,68 @@ def _open_times(candles: pd.DataFrame) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(pd.to_datetime(raw, utc=True))
 
 
-def resample_candles(candles: pd.DataFrame, base: Timeframe, target: Timeframe) -> pd.DataFrame:
-    """OHLC re-bucketed to `target` (epoch-aligned like exchange candles), indexed by open time."""
+def resample_candles(candles: pd.DataFrame, base: Timeframe, target: Timeframe,
+                     extra: pd.DataFrame | None = None) -> pd.DataFrame:
+    """OHLC re-bucketed to `target` (epoch-aligned like exchange candles), indexed by open time;
+    `extra` columns (row for row with candles, e.g. indicators) keep each bucket's last value,
+    the one known when the bucket closed."""
     times = _open_times(candles)
     frame = pd.DataFrame(
         {c: candles[c].to_numpy(dtype=np.float64) for c in ("open", "high", "low", "close")},
         index=times,
     )
+    if extra is not None:
+        for col in extra.columns:
+            frame[col] = extra[col].to_numpy(dtype=np.float64)
     if target == base:
         return frame
     ms = times.as_unit("ms").asi8
     bucket = pd.to_datetime(target.bucket_start_ms(ms), unit="ms", utc=True)
     grouped = frame.groupby(bucket, sort=True)
-    return pd.DataFrame({"open": grouped["open"].first(), "high": grouped["high"].max(),
-                         "low": grouped["low"].min(), "close": grouped["close"].last()})
+    out = {"open": grouped["open"].first(), "high": grouped["high"].max(),
+           "low": grouped["low"].min(), "close": grouped["close"].last()}
+    for col in extra.columns if extra is not None else ():
+        out[col] = grouped[col].last()
+    return pd.DataFrame(out)
 
 
-def candles_figure(
-    symbol: str,
-    candles: pd.DataFrame,
-    base: Timeframe,
-    trades: pd.DataFrame,
-    max_candles: int = 3000,
-) -> go.Figure:
-    """Candles of one symbol (thinned) with each trade's entry and exit at its exact price."""
+def candle_payload(
+    candles: pd.DataFrame, base: Timeframe, indicators: pd.DataFrame | None,
+    panels: Mapping[str, str], max_candles: int,
+) -> dict[str, Any]:
+    """One symbol's candles and indicator lines, thinned and encoded (see module docstring)."""
     target = plot_timeframe(base, len(candles), max_candles)
-    ohlc = resample_candles(candles, base, target)
-    fig = go.Figure(go.Candlestick(x=utc_axis(ohlc.index), open=ohlc["open"].to_numpy(), high=ohlc["high"].to_numpy(),
-                                   low=ohlc["low"].to_numpy(), close=ohlc["close"].to_numpy(), name=f"{symbol} {target}"))
-    for side, symbol_marker, color in (("long", "triangle-up", "#2ca02c"), ("short", "triangle-down", "#d62728")):
-        part = trades[trades["side"] == side]
-        if part.empty:
-            continue
-        fig.add_trace(go.Scatter(
-            x=utc_axis(pd.to_datetime(part["entry_time"], utc=True)), y=part["entry_price"].astype(float).to_numpy(),
-            mode="markers", name=f"{side} entry", marker={"symbol": symbol_marker, "size": 9, "color": color},
-            text=part["entry_reason"].fillna("").astype(str).tolist(),
-            hovertemplate="%{x}<br>entry %{y}<br>%{text}<extra></extra>",
-        ))
-    if not trades.empty:
-        labels = trades["exit_reason"].astype(str) + " " + trades["net_pnl"].map("{:+.2f}".format)
-        fig.add_trace(go.Scatter(
-            x=utc_axis(pd.to_datetime(trades["exit_time"], utc=True)), y=trades["exit_price"].astype(float).to_numpy(),
-            mode="markers", name="exit", marker={"symbol": "x", "size": 8, "color": "#1f1f1f"}, text=labels.tolist(),
-            hovertemplate="%{x}<br>exit %{y}<br>%{text}<extra></extra>",
-        ))
-    fig.update_layout(
-        title=f"{symbol} ({target} candles, {len(trades)} trades)", height=480,
-        xaxis_rangeslider_visible=False, margin={"l": 50, "r": 20, "t": 40, "b": 30},
-    )
-    return fig
+    columns = [c for c in panels if indicators is not None and c in indicators.columns]
+    ohlc = resample_candles(candles, base, target, indicators[columns] if indicators is not None and columns else None)
+    o, h, lo, c = (ohlc[k].to_numpy(dtype=np.float64) for k in ("open", "high", "low", "close"))
+    p = decimals_for(c, PRICE_DIGITS)
+    lines = []
+    for col in columns:
+        values = ohlc[col].to_numpy(dtype=np.float64)
+        digits = decimals_for(values if panels[col] != "price" else c, LINE_DIGITS)
+        lines.append({"name": col, "panel": panels[col], **encode_series(values, digits)})
+    # open as deltas; high/low as distances above/below the body; close from the open:
+    # each is a few units, and the page rebuilds the exact rounded prices
+    scale = 10.0**p
+    oi, hi, li, ci = (np.rint(np.nan_to_num(x) * scale).astype(np.int64) for x in (o, h, lo, c))
+    return {
+        "tf": target.name, "base": base.name, "bars": len(candles), "p": p,
+        "t": encode_times(epoch_ms(ohlc.index)),
+        "o": np.diff(oi, prepend=0).tolist(), "h": (hi - np.maximum(oi, ci)).tolist(),
+        "l": (np.minimum(oi, ci) - li).tolist(), "c": (ci - oi).tolist(), "lines": lines,
+    }
 
 
 def monthly_table(monthly: dict[str, float]) -> pd.DataFrame:
     """Monthly returns (%) as years × Jan..Dec, plus the compounded year in 'Year'."""
     if not monthly:
-        return pd.DataFrame(columns=[*_MONTHS, "Year"])
+        return pd.DataFrame(columns=[*MONTHS, "Year"])
     keys = pd.Index(list(monthly))
     years = keys.str.slice(0, 4).astype(int)
     months = keys.str.slice(5, 7).astype(int)
-    table = pd.DataFrame(np.nan, index=sorted(set(years)), columns=list(_MONTHS))
+    table = pd.DataFrame(np.nan, index=sorted(set(years)), columns=list(MONTHS))
     for year, month, value in zip(years, months, monthly.values(), strict=True):
-        table.loc[year, _MONTHS[month - 1]] = value
-    growth = (1.0 + table[list(_MONTHS)].fillna(0.0) / 100.0).prod(axis=1)
+        table.loc[year, MONTHS[month - 1]] = value
+    growth = (1.0 + table[list(MONTHS)].fillna(0.0) / 100.0).prod(axis=1)
     table["Year"] = 100.0 * (growth - 1.0)
     return table
-
-
-def monthly_heatmap(monthly: dict[str, float]) -> go.Figure:
-    table = monthly_table(monthly)[list(_MONTHS)]
-    z = table.to_numpy(dtype=np.float64)
-    text = [["" if np.isnan(v) else f"{v:+.2f}%" for v in row] for row in z]
-    bound = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
-    fig = go.Figure(go.Heatmap(
-        z=z, x=list(_MONTHS), y=[str(y) for y in table.index], text=text, texttemplate="%{text}",
-        colorscale="RdYlGn", zmid=0, zmin=-bound, zmax=bound, hoverongaps=False,
-        colorbar={"title": "%"},
-    ))
-    fig.update_layout(height=120 + 40 * len(table), margin={"l": 50, "r": 20, "t": 20, "b": 30},
-                      yaxis={"autorange": "reversed", "type": "category"})
-    return fig

@@ -1,8 +1,10 @@
-"""A rich table comparing runs in the terminal (CLI `backtest`, sweeps, the README demo).
+"""The terminal summary of backtests (CLI `backtest` and `demo`, sweeps, the README demo).
 
-One row per run (or per run × symbol with `by_symbol=True`). Drawdown and Sharpe belong to
-the whole equity curve, so per-symbol rows leave them blank rather than show a number that
-means something else.
+For each full result, first what changed the result (halts, refused entries, and why a run
+with no trade made none), then its tables: per pair with the market's own change, per exit
+reason, long/short and holding times (`report_details`). Then one row per run comparing them
+(or per run × symbol with `by_symbol=True`). Drawdown and Sharpe belong to the whole equity
+curve, so per-symbol rows leave them blank rather than show a number that means something else.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich import box
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from coinpilot.engine.jsonsafe import from_jsonable
 from coinpilot.engine.metrics import Metrics
 from coinpilot.engine.report import format_value
+from coinpilot.engine.report_details import run_details
 
 if TYPE_CHECKING:
     from coinpilot.engine.results import BacktestResult
@@ -66,14 +70,37 @@ def render_summary(
     labels: Sequence[str] | None = None,
     by_symbol: bool = False,
     title: str = "Backtest summary",
-) -> Table:
-    """A rich Table of trades, win %, PF, net PnL, fees, funding, max DD % and Sharpe per run.
+    details: bool = True,
+) -> RenderableType:
+    """Each result's details (see module docstring), then a table of trades, win %, PF, net
+    PnL, fees, funding, max DD % and Sharpe per run.
 
-    `items` are results, Metrics, or metrics dicts (e.g. loaded metrics.json); `labels`
-    overrides the row names (default: each result's strategy or run id).
+    `items` are results, Metrics, or metrics dicts (e.g. loaded metrics.json); only results
+    have details. `labels` overrides the row names (default: each result's strategy or run
+    id); `details=False` gives the comparison table alone.
     """
     if labels is not None and len(labels) != len(items):
         raise ValueError(f"render_summary: {len(labels)} labels for {len(items)} items")
+    table = summary_table(items, labels=labels, by_symbol=by_symbol, title=title)
+    if not details:
+        return table
+    from coinpilot.engine.results import BacktestResult  # results imports the report modules
+
+    parts: list[RenderableType] = []
+    for i, item in enumerate(items):
+        if isinstance(item, BacktestResult):
+            parts.append(run_details(item, label=labels[i] if labels is not None else None))
+    return Group(*parts, table)
+
+
+def summary_table(
+    items: Sequence[BacktestResult | Metrics | Mapping[str, Any]],
+    *,
+    labels: Sequence[str] | None = None,
+    by_symbol: bool = False,
+    title: str = "Backtest summary",
+) -> Table:
+    """The comparison table alone: one row per run (or per run × symbol)."""
     body: list[list[str | Text]] = []
     for row in summary_rows(items, labels=labels, by_symbol=by_symbol):
         cells: list[str | Text] = [str(row["run"])]

@@ -79,6 +79,9 @@ class BacktestResult:
     funding: pd.DataFrame = field(default_factory=lambda: empty_frame(FUNDING_COLUMNS))
     rejections: pd.DataFrame = field(default_factory=lambda: empty_frame(REJECTION_COLUMNS))
     candles: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: per symbol, the strategy's plot columns (Strategy.plot_columns) row for row with candles
+    indicators: dict[str, pd.DataFrame] = field(default_factory=dict)
+    plot_columns: dict[str, str] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -99,6 +102,8 @@ def build_result(
     rejections: pd.DataFrame | None = None,
     candles: Mapping[str, pd.DataFrame] | None = None,
     hedge_mode: bool = False,
+    indicators: Mapping[str, pd.DataFrame] | None = None,
+    plot_columns: Mapping[str, str] | None = None,
 ) -> BacktestResult:
     """Assemble a result from the engine's outputs: computes metrics and runs the validator."""
     trade_list = trades_from_frame(trades) if isinstance(trades, pd.DataFrame) else list(trades)
@@ -116,6 +121,7 @@ def build_result(
         funding=_ledger(funding, FUNDING_COLUMNS, "funding ledger"),
         rejections=_ledger(rejections, REJECTION_COLUMNS, "rejections"),
         candles=dict(candles or {}),
+        indicators=dict(indicators or {}), plot_columns=dict(plot_columns or {}),
     )
 
 

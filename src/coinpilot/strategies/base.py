@@ -36,6 +36,7 @@ from coinpilot.domain.intent import ExitLevel, Intent
 from coinpilot.domain.timeframe import Timeframe
 
 SIGNAL_COLUMNS = ("signal", "exit", "stop", "target", "score")
+PRICE_PANEL = "price"  # Strategy.plot_columns: drawn over the candles
 
 _COLUMNS: dict[int, tuple[weakref.ref[pd.DataFrame], dict[str, np.ndarray]]] = {}
 
@@ -148,6 +149,10 @@ class Strategy(ABC):
     informative_timeframes: ClassVar[tuple[str, ...]] = ()
     #: how the prepared `stop`/`target` offsets are read (see domain.intent.ExitLevel)
     level_mode: ClassVar[LevelMode] = LevelMode.DIST
+    #: prepared columns the report draws with the candles, as (column, panel) pairs: panel
+    #: PRICE_PANEL draws over the candles, any other name is a panel below them (columns
+    #: naming one panel share it). A reader of a report should see what the strategy saw.
+    plot_columns: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def __init__(self, params: StrategyParams | Mapping[str, Any] | None = None) -> None:
         if params is None:

@@ -70,6 +70,7 @@ class MtfPullbackParams(StrategyParams):
 @register
 class MtfPullback(Strategy):
     name = "c_mtf_pullback"
+    plot_columns = (("trend_ema", "price"), ("meta_ema_fast", "price"), ("meta_ema_slow", "price"), ("meta_adx", "1h ADX"))
     description = "1h EMA50/EMA200 + ADX regime, 15m volume-backed 3-candle pullback entry; ATR brackets"
     Params = MtfPullbackParams
     informative_timeframes = (META_TF,)

@@ -91,6 +91,7 @@ class CScoreParams(StrategyParams):
 @register
 class CScore(Strategy):
     name = "c_score"
+    plot_columns = (("bb_upper", "price"), ("bb_lower", "price"), ("ema_slow", "price"), ("rsi", "rsi"))
     description = "Indicator score (RSI, MACD cross, Bollinger, EMA stack, StochRSI) with ADX gate and volume rule; ATR brackets"
     Params = CScoreParams
     level_mode = LevelMode.DIST

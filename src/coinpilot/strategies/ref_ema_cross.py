@@ -43,6 +43,7 @@ class RefEmaCrossParams(StrategyParams):
 @register
 class RefEmaCross(Strategy):
     name = "ref_ema_cross"
+    plot_columns = (("ema_fast", "price"), ("ema_slow", "price"))
     description = "Benchmark reference: EMA9/EMA21 cross on close, stop 1.5 %, target 3 % of the fill"
     Params = RefEmaCrossParams
     level_mode = LevelMode.PCT

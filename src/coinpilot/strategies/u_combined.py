@@ -46,6 +46,7 @@ class CombinedParams(StrategyParams):
 @register
 class Combined(Strategy):
     name = "u_combined"
+    plot_columns = (("confirm_rsi", "rsi"),)
     description = "Main strategy (default volatility breakout) confirmed by RSI: no buy while overbought"
     Params = CombinedParams
     level_mode = LevelMode.PCT

@@ -37,6 +37,7 @@ class DualMomentumParams(StrategyParams):
 @register
 class DualMomentum(Strategy):
     name = "u_dual_momentum"
+    plot_columns = (("momentum", "momentum"), ("best_context_momentum", "momentum"))
     description = "Absolute (window return > 0) and relative (beats context symbols) momentum; exit when absolute <= 0"
     Params = DualMomentumParams
     level_mode = LevelMode.PCT

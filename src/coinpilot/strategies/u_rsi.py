@@ -37,6 +37,7 @@ class RsiParams(StrategyParams):
 @register
 class RsiCross(Strategy):
     name = "u_rsi"
+    plot_columns = (("rsi", "rsi"),)
     description = "Buy when RSI crosses back above 30, sell when it crosses back below 70 (long-only)"
     Params = RsiParams
     level_mode = LevelMode.PCT

@@ -36,6 +36,7 @@ class VolatilityBreakoutParams(StrategyParams):
 @register
 class VolatilityBreakout(Strategy):
     name = "u_volatility_breakout"
+    plot_columns = (("breakout_target", "price"),)
     description = "Close above open + k × previous range → buy next open, sell one bar later (long-only)"
     Params = VolatilityBreakoutParams
     level_mode = LevelMode.PCT

@@ -68,6 +68,7 @@ class AtrRuleParams(StrategyParams):
 @register
 class AtrRule(Strategy):
     name = "w_atr_rule"
+    plot_columns = (("sma_1h", "price"), ("sma_4h", "price"), ("rsi", "rsi"))
     description = "RULE_BACKUP: close vs SMA20 agrees on 5m/1h/4h, RSI 30–70; ATR×2 target, ATR×1 stop, prob 0.60"
     Params = AtrRuleParams
     informative_timeframes = HIGHER_TFS
