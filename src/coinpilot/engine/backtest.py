@@ -46,7 +46,7 @@ from coinpilot.risk.types import Rejection
 from coinpilot.strategies import registry
 from coinpilot.strategies.base import MarketData, Strategy, validate_prepared
 from coinpilot.strategies.loader import resolve_strategy
-from coinpilot.strategies.marketdata import market_data_for
+from coinpilot.strategies.marketdata import load_mark, market_data_for
 
 
 class BacktestConfig(BaseModel):
@@ -157,29 +157,6 @@ def load_data(cfg: BacktestConfig, store: CandleStore, strategies: dict[str, Str
     return data
 
 
-def load_mark(store: CandleStore, cfg: BacktestConfig, symbol: str) -> pd.DataFrame | None:
-    """The finest stored mark-price series of `symbol` over the run, or None.
-
-    Funding is paid on the mark price at the funding time (Binance's rule); the simulator reads
-    the open of the mark candle starting then and falls back to the bar's open without one.
-    """
-    from coinpilot.data.store import Kind, parse_store_name
-
-    found = []
-    for key in store.keys():  # noqa: SIM118  (CandleStore.keys is not a dict view)
-        if (key.venue, key.market, key.symbol) != (cfg.venue, cfg.market, symbol):
-            continue
-        try:
-            kind, tf = parse_store_name(key.timeframe)
-        except ValueError:
-            continue
-        if kind is Kind.MARK and tf is not None:
-            found.append((tf, key))
-    if not found:
-        return None
-    return store.load(min(found, key=lambda item: item[0])[1], cfg.start, cfg.end)
-
-
 def utc_time(text: str) -> pd.Timestamp:
     """A configured time as UTC; a bad value is a ConfigError naming it."""
     from coinpilot.domain.timeframe import parse_utc
@@ -281,7 +258,8 @@ class Backtest:
         sim_cfg = cfg.sim.model_copy(update={"default_leverage": cfg.leverage})
         sim = SimExchange(sim_cfg, OrderRules(cfg.sim.apply_filters, filters, tiers), market=cfg.market)
         for symbol, md in self.data.items():
-            mark = load_mark(self.store, cfg, symbol) if cfg.market == "futures" and cfg.sim.funding == "apply" else None
+            mark = (load_mark(self.store, symbol, venue=cfg.venue, market=cfg.market, start=cfg.start, end=cfg.end)
+                    if cfg.market == "futures" and cfg.sim.funding == "apply" else None)
             sim.add_market(SimMarket.from_frames(symbol, md.timeframe, md.candles, md.funding, mark))
         run_id = make_run_id(cfg.model_dump(mode="json"), cfg.strategy)
         om = OrderManager(sim, run_id, cfg.execution, filters, hedge_mode=cfg.sim.hedge_mode)

@@ -53,7 +53,7 @@ from coinpilot.strategies.base import (
     validate_prepared,
 )
 from coinpilot.strategies.c_score import REDERIVABLE_PARAMS, CScoreParams, rederive_signals
-from coinpilot.strategies.marketdata import market_data_for
+from coinpilot.strategies.marketdata import load_mark, market_data_for
 
 Window = tuple[pd.Timestamp, pd.Timestamp]
 
@@ -152,7 +152,9 @@ class FastRunner:
             found = SymbolData(
                 md, open_ms(c), c["open"].to_numpy(dtype=np.float64), c["high"].to_numpy(dtype=np.float64),
                 c["low"].to_numpy(dtype=np.float64), c["close"].to_numpy(dtype=np.float64),
-                engine_funding(c, md.funding, self.setup.params.profile.entry_timing),
+                engine_funding(c, md.funding, self.setup.params.profile.entry_timing,
+                               load_mark(self.store, symbol, venue=self.cfg.venue, market=self.cfg.market,
+                                         start=self.cfg.start, end=self.cfg.end) if md.funding is not None else None),
             )
             self._data[key] = found
         return found

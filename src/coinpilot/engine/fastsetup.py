@@ -19,6 +19,7 @@ from coinpilot.engine.fastpath import FastParams, Sizing
 from coinpilot.engine.fastpath_ft import FundingSchedule
 from coinpilot.engine.profiles import EntryTiming, OppositeSignal, SimProfile
 from coinpilot.exchanges.sim.fillrules import Conflict, StopGap, TargetGap
+from coinpilot.exchanges.sim.market import MARK_JITTER_MS
 from coinpilot.risk.config import RiskConfig
 
 
@@ -88,9 +89,11 @@ def fast_setup(cfg: BacktestConfig, *, strict: bool = False) -> FastSetup:
     return FastSetup(params, tuple(notes))
 
 
-def engine_funding(candles: pd.DataFrame, funding: pd.DataFrame | None, timing: EntryTiming) -> FundingSchedule:
+def engine_funding(candles: pd.DataFrame, funding: pd.DataFrame | None, timing: EntryTiming,
+                   mark: pd.DataFrame | None = None) -> FundingSchedule:
     """Funding as SimExchange books it: at the first bar opening at or after the funding time,
-    priced at that bar's open (no mark series), never for a position filled at that same open.
+    priced at the mark candle opening at the funding time (that bar's open without one), never
+    for a position filled at that same open.
 
     The kernel charges events with time <= bar open and starts a position at the first event
     >= its exposure time, so each event's time is moved to that bar's open (close fills) or one
@@ -102,7 +105,12 @@ def engine_funding(candles: pd.DataFrame, funding: pd.DataFrame | None, timing: 
     j = np.searchsorted(times, f_times, side="left")
     keep = j < times.shape[0]
     j = j[keep]
-    opens = candles["open"].to_numpy(dtype=np.float64)
-    per_unit = funding["rate"].to_numpy(dtype=np.float64)[keep] * opens[j]
+    price = candles["open"].to_numpy(dtype=np.float64)[j]
+    if mark is not None and len(mark):  # SimMarket.mark_at's rule, vectorised
+        m_times = open_ms(mark)
+        k = np.searchsorted(m_times, f_times[keep], side="right") - 1
+        at = (k >= 0) & (f_times[keep] - m_times[np.maximum(k, 0)] <= MARK_JITTER_MS)
+        price = np.where(at, mark["open"].to_numpy(dtype=np.float64)[np.maximum(k, 0)], price)
+    per_unit = funding["rate"].to_numpy(dtype=np.float64)[keep] * price
     shift = 1 if timing is EntryTiming.NEXT_OPEN else 0
     return FundingSchedule(np.ascontiguousarray(times[j] - shift), np.ascontiguousarray(per_unit))

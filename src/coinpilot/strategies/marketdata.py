@@ -72,3 +72,29 @@ def market_data_for(
         funding = None
     return MarketData(symbol=symbol.upper(), timeframe=tf, candles=candles, informative=informative,
                       context=context, funding=funding)
+
+
+def load_mark(
+    store: CandleStore, symbol: str, *, venue: str = "binance", market: str = "futures",
+    start: Time = None, end: Time = None,
+) -> pd.DataFrame | None:
+    """The finest stored mark-price series of `symbol`, or None.
+
+    Funding is paid on the mark price at the funding time (Binance's rule); the simulator and
+    the fast path read the open of the mark candle starting then, the bar's open without one.
+    """
+    from coinpilot.data.store import Kind, parse_store_name
+
+    found = []
+    for key in store.keys():  # noqa: SIM118  (CandleStore.keys is not a dict view)
+        if (key.venue, key.market, key.symbol) != (venue, market, symbol.upper()):
+            continue
+        try:
+            kind, tf = parse_store_name(key.timeframe)
+        except ValueError:
+            continue
+        if kind is Kind.MARK and tf is not None:
+            found.append((tf, key))
+    if not found:
+        return None
+    return store.load(min(found, key=lambda item: item[0])[1], start, end)

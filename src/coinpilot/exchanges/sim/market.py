@@ -128,6 +128,10 @@ def _first_trailing_hit(
     return -1
 
 
+#: how far after a mark candle's open an instant still reads that open (funding-time jitter)
+MARK_JITTER_MS = 1_000
+
+
 @dataclass
 class SimMarket:
     """One symbol's candles as arrays, plus its funding series (times in epoch ms)."""
@@ -182,11 +186,12 @@ class SimMarket:
         return pd.Timestamp(int(self.times[i]) + self.timeframe.ms, unit="ms", tz="UTC")
 
     def mark_at(self, t_ms: int, fallback: float) -> float:
-        """Mark price at an instant: the open of the mark candle starting then, else `fallback`."""
+        """Mark price at an instant: the open of the mark candle starting then (up to
+        MARK_JITTER_MS earlier: Binance stamps funding a few ms after the hour), else `fallback`."""
         if self.mark_times.shape[0] == 0:
             return fallback
-        j = int(self.mark_times.searchsorted(t_ms))
-        if j < self.mark_times.shape[0] and self.mark_times[j] == t_ms:
+        j = int(self.mark_times.searchsorted(t_ms, side="right")) - 1
+        if j >= 0 and t_ms - self.mark_times[j] <= MARK_JITTER_MS:
             return float(self.mark_open[j])
         return fallback
 
