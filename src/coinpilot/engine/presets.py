@@ -13,7 +13,7 @@ from typing import Any
 from coinpilot.engine.backtest import BacktestConfig
 from coinpilot.exchanges.sim.config import SimConfig, SlippageModel
 from coinpilot.execution.config import ExecutionConfig
-from coinpilot.risk.config import FixedNotionalConfig, RiskConfig, SizingConfig
+from coinpilot.risk.config import BalanceFractionConfig, FixedNotionalConfig, RiskConfig, SizingConfig
 
 PRESETS = ("realistic", "reference")
 
@@ -39,9 +39,12 @@ def preset(name: str, strategy: str, symbols: list[str], **overrides: Any) -> Ba
             strategy=strategy, symbols=symbols, leverage=5,
             sim=SimConfig(initial_balance=Decimal(10_000), slippage=SlippageModel(bps=1.0)),
             execution=ExecutionConfig(on_opposite_signal="reverse" if strategy.startswith("c_") else "ignore"),
-            # 10 % of the starting balance per position (works for strategies with and without
-            # stops, and clears Binance's minimum notionals); every seed risk rule on
-            risk=RiskConfig(sizing=SizingConfig(mode="fixed_notional", fixed_notional=FixedNotionalConfig(notional=Decimal(1000)))),
+            # 10 % of the current equity as notional per position (works for strategies with and
+            # without stops; leverage lowers the margin, not the size); every seed risk rule on,
+            # halts lifted by their default reset policies as a bot operator would
+            risk=RiskConfig(sizing=SizingConfig(
+                mode="balance_fraction", balance_fraction=BalanceFractionConfig(fraction=0.10),
+            )),
         )
     else:
         raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
