@@ -127,16 +127,18 @@ class DynamicMarginConfig(_Section):
 
 
 class BalanceFractionConfig(_Section):
-    """Size from the balance: notional = current equity × fraction.
+    """Size from the balance: notional = current wallet balance × fraction.
 
-    Equity (wallet + unrealised PnL) rather than the starting balance, so positions shrink
-    after losses and grow after gains as a bot sizing from its balance does. Leverage does
-    not multiply the notional: it only lowers the margin (notional / leverage) the position
-    ties up, so 10 % at 5× is a 10 % position holding 2 % of equity as margin.
+    The current balance rather than the starting one, so positions shrink after losses and
+    grow after gains as a bot sizing from its balance does. The wallet balance (deposits,
+    closed PnL, fees, funding) and not equity: open positions' unrealised PnL would make the
+    size depend on when the other symbols were last marked. Leverage does not multiply the
+    notional: it only lowers the margin (notional / leverage) the position ties up, so 10 %
+    at 5× is a position of 10 % of the balance holding 2 % of it as margin.
     """
 
     fraction: float = Field(
-        default=0.10, gt=0, le=1, description="share of current equity per position, as notional"
+        default=0.10, gt=0, le=1, description="share of the wallet balance per position, as notional"
     )
 
 

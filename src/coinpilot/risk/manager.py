@@ -136,7 +136,7 @@ class RiskManager:
         inputs = SizingInputs(
             available=account.available_balance - self._pending.margin(),
             base_balance=account.base_balance, n_symbols=account.n_symbols,
-            leverage=account.leverage, equity=account.equity,
+            leverage=account.leverage, wallet_balance=account.wallet_balance,
         )
         sized, size_verdicts = size_entry(intent, market, inputs, self.config.sizing_for(intent.strategy))
         verdicts.extend(size_verdicts)
