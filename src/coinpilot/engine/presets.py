@@ -13,7 +13,12 @@ from typing import Any
 from coinpilot.engine.backtest import BacktestConfig
 from coinpilot.exchanges.sim.config import SimConfig, SlippageModel
 from coinpilot.execution.config import ExecutionConfig
-from coinpilot.risk.config import BalanceFractionConfig, FixedNotionalConfig, RiskConfig, SizingConfig
+from coinpilot.risk.config import (
+    BalanceFractionConfig,
+    FixedNotionalConfig,
+    RiskConfig,
+    SizingConfig,
+)
 
 PRESETS = ("realistic", "reference")
 
