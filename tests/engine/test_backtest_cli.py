@@ -73,7 +73,8 @@ def test_impossible_size_and_leverage_above_tier_are_reported_not_traded() -> No
     cfg = preset("realistic", "ref_ema_cross", ["BTCUSDT"], end="2025-01-20", leverage=125)
     # 10 USDT positions cannot meet BTCUSDT's minimum notional; 125x is above the tier for any size
     risk = cfg.risk.model_copy(update={"sizing": cfg.risk.sizing.model_copy(
-        update={"fixed_notional": cfg.risk.sizing.fixed_notional.model_copy(update={"notional": Decimal(10)})})})
+        update={"mode": "fixed_notional",
+                "fixed_notional": cfg.risk.sizing.fixed_notional.model_copy(update={"notional": Decimal(10)})})})
     result = Backtest(cfg.model_copy(update={"risk": risk}), CandleStore(sample_root())).run()
     assert result.trades == []
     assert len(result.rejections) > 0

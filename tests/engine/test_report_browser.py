@@ -8,9 +8,9 @@ the reason when no Chromium is found. A screenshot goes to the test's tmp_path a
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
-from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
 
@@ -34,15 +34,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-dev-shm-usage"]
 
 
-@dataclass(frozen=True)
-class WithHalts(BacktestResult):
-    """A result carrying hand-made halts (until the risk manager records them itself)."""
-
-    halts: list[HaltPeriod] = field(default_factory=list)
+WithHalts = BacktestResult
 
 
-def with_halts(result: BacktestResult, halts: list[HaltPeriod]) -> WithHalts:
-    return WithHalts(**{f.name: getattr(result, f.name) for f in fields(BacktestResult)}, halts=halts)
+def with_halts(result: BacktestResult, halts: list[HaltPeriod]) -> BacktestResult:
+    """`result` carrying hand-made halts."""
+    return dataclasses.replace(result, halts=tuple(halts))
 
 
 def demo_size_result(trades_per_symbol: int = 220) -> WithHalts:

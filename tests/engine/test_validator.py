@@ -13,11 +13,13 @@ from coinpilot.domain.trade import ExitReason, Trade
 from coinpilot.engine.metrics import compute_metrics
 from coinpilot.engine.validator import (
     CheckLevel,
+    CheckResult,
     ValidationReport,
     ValidationStatus,
     ValidationThresholds,
     validate_backtest,
 )
+from coinpilot.risk.halts import HaltPeriod
 
 T0 = pd.Timestamp("2025-01-01", tz="UTC")
 HOUR = pd.Timedelta(hours=1)
@@ -181,3 +183,44 @@ def test_report_round_trips_through_a_dict() -> None:
     data = report.as_dict()
     assert data["status"] == "FAIL"
     assert ValidationReport.from_dict(data) == report
+
+
+# ----- halts: a PASS must not hide a strategy the risk layer kept idle --------------------------
+def _halt(rule: str, key: str, start_h: int, end_h: int | None) -> HaltPeriod:
+    return HaltPeriod(rule, key, T0 + start_h * HOUR, None if end_h is None else T0 + end_h * HOUR, "r")
+
+
+def _halt_check(report: ValidationReport) -> CheckResult:
+    return next(c for c in report.checks if c.name == "halts_leave_time_to_trade")
+
+
+def test_halts_idling_most_of_the_run_warn_and_name_the_rule() -> None:
+    trades, equity = healthy_run()  # equity spans T0+1h .. T0+720h
+    halts = [_halt("kill_switch", "BTCUSDT", 1, None), _halt("consecutive_losses", "t|ETHUSDT", 361, 540)]
+    report = validate_backtest(trades, equity, 1000.0, halts=halts, symbols=["BTCUSDT", "ETHUSDT"])
+    check = _halt_check(report)
+    assert report.status is ValidationStatus.WARN
+    assert not check.passed
+    # BTC halted for the whole 719 h, ETH for 179 h of them: (719 + 179) / (2 × 719)
+    assert "62.4% of the symbol-time over 2 symbol(s)" in check.detail
+    assert "kill_switch 50.0%, consecutive_losses 12.4%" in check.detail
+
+
+def test_short_halts_pass_and_overlaps_count_once() -> None:
+    trades, equity = healthy_run()
+    halts = [_halt("kill_switch", "BTCUSDT", 101, 173), _halt("daily_loss_limit", "account", 101, 173),
+             _halt("circuit_breaker", "account", 137, 209)]
+    report = validate_backtest(trades, equity, 1000.0, halts=halts, symbols=["BTCUSDT"])
+    check = _halt_check(report)
+    assert check.passed
+    assert report.status is ValidationStatus.PASS
+    assert "15.0% of the symbol-time" in check.detail  # 101..209 h of 719 h, not 3 × 72 h
+    assert _halt_check(validate_backtest(trades, equity, 1000.0, halts=[])).detail == "no halts"
+
+
+def test_the_halt_threshold_is_configurable() -> None:
+    trades, equity = healthy_run()
+    halts = [_halt("drawdown_stop", "account", 1, 101)]  # 100 of 719 hours: 13.9 %
+    assert _halt_check(validate_backtest(trades, equity, 1000.0, halts=halts)).passed
+    strict = ValidationThresholds(max_halted_share_pct=10.0)
+    assert not _halt_check(validate_backtest(trades, equity, 1000.0, halts=halts, thresholds=strict)).passed

@@ -32,7 +32,7 @@ def test_defaults_are_the_seed_numbers() -> None:
     assert (dm.max_ratio, dm.min_ratio, dm.decay) == (0.50, 0.20, 0.0006)
     assert s.fixed_risk.risk_amount == Decimal(100)
     assert (s.kelly.win_rate, s.kelly.payoff_ratio, s.kelly.fraction) == (0.65, 1.2, 0.5)
-    assert s.mode == "fixed_notional"
+    assert s.mode == "balance_fraction"  # the realistic preset: 10 % of the balance
     assert s.fixed_notional.notional == Decimal(100)
     # limits the seeds name without a number start off
     assert p.max_opened_per_day is None

@@ -132,7 +132,8 @@ def test_loss_halts_are_announced_once_per_day() -> None:
 
 # ----- A16 consecutive losses ----------------------------------------------------------------
 def test_consecutive_losses_halt_the_pair_until_reset() -> None:
-    risk = manager(only(losses={"max_consecutive_losses": 5}))
+    manual = {"max_consecutive_losses": 5, "consecutive_reset_after": "manual"}
+    risk = manager(only(losses=manual))
     for _ in range(4):
         risk.on_trade_closed(trade("-1"))
     assert risk.evaluate(intent(), account()).approved
@@ -154,7 +155,7 @@ def test_a_win_breaks_the_streak() -> None:
 
 # ----- A13 drawdown stop, F16 circuit breaker --------------------------------------------------
 def test_drawdown_stop_closes_all_and_halts_until_reset() -> None:
-    risk = manager(only(losses={"max_drawdown": 0.10}))
+    risk = manager(only(losses={"max_drawdown": 0.10, "drawdown_reset_after": "manual"}))
     risk.on_account(account(equity="1200"))
     risk.on_account(account(equity="1081"))  # 9.9 % below the peak
     assert risk.pending_actions() == []

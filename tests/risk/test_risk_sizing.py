@@ -83,6 +83,27 @@ def test_fixed_notional_floors_to_the_step() -> None:
     assert decision.margin == D("40.4") * D("2.470853") / 10
 
 
+# ----- balance fraction --------------------------------------------------------------------------
+def test_balance_fraction_is_a_share_of_the_current_balance_not_multiplied_by_leverage() -> None:
+    cfg = only(sizing=sizing("balance_fraction", balance_fraction={"fraction": 0.10}))
+    prices = {"XRPUSDT": market(price="2.5")}
+    # wallet 2000 after gains, equity 2600 with an open winner, 1500 free, 10x
+    acct = account(balance="2000", equity="2600", available="1500", base="1000", markets=prices)
+    decision = _approved(manager(cfg).evaluate(intent(), acct))
+    assert decision.notional == D("200.0")  # 10 % of the wallet balance 2000, not of 1000 or 2600
+    assert decision.qty == D("80.0")
+    assert decision.margin == D("20.0")  # leverage only lowers the margin
+    shrunk = _approved(manager(cfg).evaluate(intent(), account(balance="500", markets=prices)))
+    assert shrunk.notional == D("50.0")  # after losses the size shrinks with the balance
+
+
+def test_balance_fraction_of_a_small_balance_is_refused_by_the_minimum_notional() -> None:
+    cfg = only(sizing=sizing("balance_fraction", balance_fraction={"fraction": 0.10}))
+    refused = manager(cfg).evaluate(intent(), account(balance="40"))  # 4 USDT < XRP's 5
+    assert refused.rule is Rule.MIN_NOTIONAL
+    assert "no smaller than 5" in refused.reason
+
+
 def test_fixed_risk_sizes_from_the_stop_distance() -> None:
     cfg = only(sizing=sizing("fixed_risk", fixed_risk={"risk_amount": "100"}))
     acct = account(markets={"XRPUSDT": market(price="2.5")})

@@ -24,3 +24,24 @@ def test_backtest_trades_round_trip_through_the_database(tmp_path: Path) -> None
         trade = by_key[(row["symbol"], row["entry_time"])]
         assert row["net_pnl"] == money(trade.net_pnl)  # exact Decimal at the column scale, no float
         assert row["exit_reason"] == trade.exit_reason.value
+
+
+def test_halts_are_journalled_as_risk_events(tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from coinpilot.store.engine import create_engine_from_url, session_scope
+    from coinpilot.store.models import RiskEvent
+
+    cfg = preset("realistic", "ref_ema_cross", ["BTCUSDT", "XRPUSDT"], end="2025-02-01")
+    result = Backtest(cfg, CandleStore(sample_root())).run()
+    assert result.halts
+    url = f"sqlite:///{tmp_path / 'journal.db'}"
+    save_backtest(result, url)
+    engine = create_engine_from_url(url)
+    try:
+        with session_scope(engine) as session:
+            rows = session.scalars(select(RiskEvent).where(RiskEvent.decision == "halted")).all()
+            stored = sorted((r.rule, r.detail["key"], r.detail["refused"]) for r in rows)
+    finally:
+        engine.dispose()
+    assert stored == sorted((h.rule, h.key, h.refused) for h in result.halts)

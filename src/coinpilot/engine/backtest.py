@@ -41,6 +41,7 @@ from coinpilot.exchanges.sim.rules import OrderRules
 from coinpilot.execution.config import ExecutionConfig
 from coinpilot.execution.order_manager import OrderManager
 from coinpilot.risk.config import RiskConfig
+from coinpilot.risk.halts import HaltPeriod
 from coinpilot.risk.manager import RiskManager
 from coinpilot.risk.types import Rejection
 from coinpilot.strategies import registry
@@ -324,7 +325,7 @@ class Backtest:
         loop = SimLoop(sim, om, bots, cfg.clock, after_event, self.progress)
         await loop.run()
         await self._end_of_data(sim, om)
-        return self._result(run_id, sim, collect, loop.events)
+        return self._result(run_id, sim, collect, loop.events, risk.halts)
 
     async def _end_of_data(self, sim: SimExchange, om: OrderManager) -> None:
         for symbol in list(om.positions) + list(om.pending):
@@ -339,7 +340,9 @@ class Backtest:
                 price = market.open[last] if self.cfg.end_of_data == "last_open" else market.close[last]
                 await sim.settle_pending(symbol, float(price), last)
 
-    def _result(self, run_id: str, sim: SimExchange, collect: _Collect, events: int) -> BacktestResult:
+    def _result(
+        self, run_id: str, sim: SimExchange, collect: _Collect, events: int, halts: tuple[HaltPeriod, ...]
+    ) -> BacktestResult:
         cfg = self.cfg
         funding = pd.DataFrame(
             [{"time": e.time, "symbol": e.symbol, "rate": float(e.rate), "mark_price": float(e.mark_price),
@@ -356,7 +359,7 @@ class Backtest:
             timeframe=self.data[cfg.symbols[0]].timeframe, config=cfg.model_dump(mode="json"),
             strategy=cfg.strategy, exposure=exposure, funding=funding, rejections=rejections,
             candles={s: md.candles for s, md in self.data.items()}, hedge_mode=cfg.sim.hedge_mode,
-            indicators=self._indicators(), plot_columns=self._plot_columns(),
+            indicators=self._indicators(), plot_columns=self._plot_columns(), halts=halts,
         )
         result.config["events"] = events
         result.config["warnings"] = self.warnings

@@ -43,7 +43,8 @@ def fast_setup(cfg: BacktestConfig, *, strict: bool = False) -> FastSetup:
             (ex.take_profit != "market", f"execution.take_profit {ex.take_profit!r} (market exits only)"),
             (ex.break_even_at_r is not None or ex.trailing_callback_pct is not None or bool(ex.partial_targets),
              "break-even, trailing stops and partial targets"),
-            (sizing.mode != "fixed_notional", f"risk sizing mode {sizing.mode!r} (fixed_notional only)"),
+            (sizing.mode not in ("fixed_notional", "balance_fraction"),
+             f"risk sizing mode {sizing.mode!r} (fixed_notional or balance_fraction only)"),
         ) if bad
     ]
     if unsupported:
@@ -69,6 +70,8 @@ def fast_setup(cfg: BacktestConfig, *, strict: bool = False) -> FastSetup:
                                               "open, not its close"),
             (sim.slippage.impact_bps_per_volume_pct > 0 or sim.slippage.max_volume_share is not None,
              "volume-dependent slippage is not modelled (flat bps only)"),
+            (sizing.mode == "balance_fraction", "balance_fraction sizes from each symbol's own balance "
+                                                "(initial + its realised PnL), not the shared account's"),
         ) if on
     ]
     if strict and notes:
@@ -83,8 +86,10 @@ def fast_setup(cfg: BacktestConfig, *, strict: bool = False) -> FastSetup:
     )
     params = FastParams(
         profile=profile, fee_rate=float(sim.taker_fee), slippage_bps=sim.slippage.bps,
-        exit_slippage_bps=sim.slippage.bps, sizing=Sizing.FIXED_NOTIONAL,
-        notional=float(sizing.fixed_notional.notional), initial_equity=float(sim.initial_balance),
+        exit_slippage_bps=sim.slippage.bps,
+        sizing=Sizing.EQUITY_FRACTION if sizing.mode == "balance_fraction" else Sizing.FIXED_NOTIONAL,
+        notional=float(sizing.fixed_notional.notional), equity_fraction=sizing.balance_fraction.fraction,
+        initial_equity=float(sim.initial_balance),
     )
     return FastSetup(params, tuple(notes))
 

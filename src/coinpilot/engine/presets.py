@@ -39,9 +39,11 @@ def preset(name: str, strategy: str, symbols: list[str], **overrides: Any) -> Ba
             strategy=strategy, symbols=symbols, leverage=5,
             sim=SimConfig(initial_balance=Decimal(10_000), slippage=SlippageModel(bps=1.0)),
             execution=ExecutionConfig(on_opposite_signal="reverse" if strategy.startswith("c_") else "ignore"),
-            # 10 % of the starting balance per position (works for strategies with and without
-            # stops, and clears Binance's minimum notionals); every seed risk rule on
-            risk=RiskConfig(sizing=SizingConfig(mode="fixed_notional", fixed_notional=FixedNotionalConfig(notional=Decimal(1000)))),
+            # RiskConfig's defaults, which `config show` prints: 10 % of the current balance as
+            # notional per position (works for strategies with and without stops; leverage
+            # lowers the margin, not the size); every seed risk rule on, halts lifted by their
+            # default reset policies as a bot operator would
+            risk=RiskConfig(),
         )
     else:
         raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 def halts_of(result: Any) -> list[HaltPeriod]:
     """The run's halt periods; results written before halts were recorded have none."""
-    return list(getattr(result, "halts", None) or [])
+    return list(result.halts)
 
 
 def run_end(result: BacktestResult) -> pd.Timestamp | None:

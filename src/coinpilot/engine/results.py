@@ -10,6 +10,7 @@ process that produced it:
     equity.csv          equity per bar close incl. unrealised PnL (+ open positions if known)
     funding.csv         funding ledger (time, symbol, amount)
     rejections.csv      orders refused by risk or the exchange (time, symbol, rule, reason)
+    halts.csv           halting rules' periods (rule, key, start, end, reason, refused)
     metrics.json        Metrics; inf is written "Infinity" (C46), numpy scalars as Python (P70)
     validation.json     C44 checks and overall status
     report.html         self-contained interactive report
@@ -37,6 +38,7 @@ from coinpilot.engine.jsonsafe import from_jsonable, iso_utc, to_jsonable
 from coinpilot.engine.metrics import Metrics, ResultError, as_trades_frame, compute_metrics
 from coinpilot.engine.report import write_report
 from coinpilot.engine.validator import ValidationReport, validate_backtest
+from coinpilot.risk.halts import HALT_COLUMNS, HaltPeriod
 
 FUNDING_COLUMNS = ("time", "symbol", "amount")
 REJECTION_COLUMNS = ("time", "symbol", "rule", "reason")
@@ -82,6 +84,7 @@ class BacktestResult:
     #: per symbol, the strategy's plot columns (Strategy.plot_columns) row for row with candles
     indicators: dict[str, pd.DataFrame] = field(default_factory=dict)
     plot_columns: dict[str, str] = field(default_factory=dict)
+    halts: tuple[HaltPeriod, ...] = ()
 
     @property
     def label(self) -> str:
@@ -104,15 +107,22 @@ def build_result(
     hedge_mode: bool = False,
     indicators: Mapping[str, pd.DataFrame] | None = None,
     plot_columns: Mapping[str, str] | None = None,
+    halts: Sequence[HaltPeriod] | None = None,
 ) -> BacktestResult:
-    """Assemble a result from the engine's outputs: computes metrics and runs the validator."""
+    """Assemble a result from the engine's outputs: computes metrics and runs the validator.
+
+    `halts` (the risk manager's record; None when the engine keeps none) feeds the
+    validator's halted-time check over the run's symbols.
+    """
     trade_list = trades_from_frame(trades) if isinstance(trades, pd.DataFrame) else list(trades)
     tf = Timeframe.parse(timeframe)
     # the float trades frame once for both (as_trades_frame of that frame gives it back)
     frame = as_trades_frame(trade_list)
     metrics = compute_metrics(frame, equity, initial_balance, tf, exposure=exposure)
+    symbols = list(candles or ()) or list((config or {}).get("symbols") or ())
     validation = validate_backtest(
-        frame, equity, initial_balance, metrics=metrics, hedge_mode=hedge_mode
+        frame, equity, initial_balance, metrics=metrics, hedge_mode=hedge_mode, halts=halts,
+        symbols=symbols or None,
     )
     return BacktestResult(
         run_id=run_id, trades=trade_list, equity=equity.astype("float64"),
@@ -120,8 +130,33 @@ def build_result(
         config=dict(config or {}), strategy=strategy, validation=validation, exposure=exposure,
         funding=_ledger(funding, FUNDING_COLUMNS, "funding ledger"),
         rejections=_ledger(rejections, REJECTION_COLUMNS, "rejections"),
-        candles=dict(candles or {}),
+        candles=dict(candles or {}), halts=tuple(halts or ()),
         indicators=dict(indicators or {}), plot_columns=dict(plot_columns or {}),
+    )
+
+
+def halts_frame(halts: Sequence[HaltPeriod]) -> pd.DataFrame:
+    """halts.csv: one row per halt, ISO UTC times, `end` empty while it lasted to the end."""
+    rows = [{
+        "rule": h.rule, "key": h.key, "start": iso_utc(pd.DatetimeIndex([h.start]))[0],
+        "end": "" if h.end is None else iso_utc(pd.DatetimeIndex([h.end]))[0],
+        "reason": h.reason, "refused": h.refused,
+    } for h in halts]
+    return pd.DataFrame(rows, columns=list(HALT_COLUMNS))
+
+
+def halts_from_frame(frame: pd.DataFrame) -> tuple[HaltPeriod, ...]:
+    """halts.csv back into HaltPeriods (read with dtype=str, keep_default_na=False)."""
+    missing = [c for c in HALT_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ResultError(f"halts: missing columns {missing} (need {list(HALT_COLUMNS)})")
+    return tuple(
+        HaltPeriod(
+            rule=str(r["rule"]), key=str(r["key"]), start=pd.Timestamp(r["start"]).tz_convert("UTC"),
+            end=pd.Timestamp(r["end"]).tz_convert("UTC") if r["end"] else None,
+            reason=str(r["reason"]), refused=int(r["refused"] or 0),
+        )
+        for r in frame.to_dict("records")
     )
 
 
@@ -227,6 +262,7 @@ class ResultPaths:
     equity: Path
     funding: Path
     rejections: Path
+    halts: Path
     metrics: Path
     validation: Path
     report: Path
@@ -236,7 +272,7 @@ class ResultPaths:
         names = {
             "run": "run.json", "config": "config.json", "trades": "trades.csv",
             "trades_peer": "trades_peer.csv", "equity": "equity.csv", "funding": "funding.csv",
-            "rejections": "rejections.csv", "metrics": "metrics.json",
+            "rejections": "rejections.csv", "halts": "halts.csv", "metrics": "metrics.json",
             "validation": "validation.json", "report": "report.html",
         }
         return cls(directory=directory, **{k: directory / v for k, v in names.items()})
@@ -274,6 +310,7 @@ def write_results(
     _equity_frame(result).to_csv(paths.equity, index=False)
     _ledger_csv(result.funding, paths.funding)
     _ledger_csv(result.rejections, paths.rejections)
+    halts_frame(result.halts).to_csv(paths.halts, index=False)
     _dump_json(paths.metrics, result.metrics.as_dict())
     if result.validation is not None:
         _dump_json(paths.validation, result.validation.as_dict())
@@ -305,6 +342,9 @@ def load_results(directory: Path | str) -> BacktestResult:
     exposure = None
     if "exposure" in equity_frame.columns:
         exposure = pd.Series(equity_frame["exposure"].to_numpy(dtype=np.int64), index=index)
+    halts: tuple[HaltPeriod, ...] = ()
+    if paths.halts.is_file():  # folders written before halts were recorded have none
+        halts = halts_from_frame(pd.read_csv(paths.halts, dtype=str, keep_default_na=False))
     validation = None
     if paths.validation.is_file():
         validation = ValidationReport.from_dict(_read_json(paths.validation))
@@ -317,11 +357,13 @@ def load_results(directory: Path | str) -> BacktestResult:
         validation=validation, exposure=exposure,
         funding=_ledger(_read_csv(paths.funding), FUNDING_COLUMNS, str(paths.funding)),
         rejections=_ledger(_read_csv(paths.rejections), REJECTION_COLUMNS, str(paths.rejections)),
+        halts=halts,
     )
 
 
 __all__ = [
     "FUNDING_COLUMNS", "PEER_COLUMNS", "REJECTION_COLUMNS", "BacktestResult", "ResultError",
-    "ResultPaths", "base_asset", "build_result", "empty_frame", "load_results",
+    "ResultPaths", "base_asset", "build_result", "empty_frame", "halts_frame", "halts_from_frame",
+    "load_results",
     "make_run_id", "peer_trades_frame", "trades_from_frame", "write_results",
 ]

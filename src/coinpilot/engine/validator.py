@@ -12,6 +12,10 @@ Stop and target levels are checked where the engine put them in `Trade.meta`, as
 prices: the stop under "initial_stop" (or C41's "sl"), the target under "initial_target",
 "target" or "tp". A plain "stop" key is ignored on purpose: it may hold the stop after a
 trailing or break-even move, which legitimately sits on the profit side of the entry.
+
+A WARN check also looks at the risk layer's halts (`risk.halts.HaltPeriod`): when halting
+rules kept the symbols idle for a large share of the period, the trades describe only the
+part of the test the strategy was allowed to trade, and a PASS must not hide that.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import pandas as pd
 
 from coinpilot.domain.trade import Trade
 from coinpilot.engine.metrics import Metrics, as_trades_frame
+from coinpilot.risk.halts import HaltPeriod
 
 STOP_KEYS = ("initial_stop", "sl")
 TARGET_KEYS = ("initial_target", "target", "tp")
@@ -98,6 +103,7 @@ class ValidationThresholds:
     max_win_rate_pct: float = 85.0
     max_profit_factor: float = 5.0
     min_trades_per_month: float = 5.0
+    max_halted_share_pct: float = 25.0  # symbol-time stopped by halting rules
 
 
 def _ns(times: pd.Series) -> np.ndarray:
@@ -161,8 +167,14 @@ def validate_backtest(
     metrics: Metrics | None = None,
     hedge_mode: bool = False,
     thresholds: ValidationThresholds | None = None,
+    halts: Sequence[HaltPeriod] | None = None,
+    symbols: Sequence[str] | None = None,
 ) -> ValidationReport:
-    """Run every C44 check; `initial_balance` must be the run's configured value (P64)."""
+    """Run every C44 check; `initial_balance` must be the run's configured value (P64).
+
+    With `halts` (the risk manager's record) the halted share of the run's symbol-time
+    (`symbols`, default the traded ones) is checked too.
+    """
     th = thresholds or ValidationThresholds()
     frame = as_trades_frame(trades)
     fail = CheckLevel.FAIL
@@ -199,7 +211,91 @@ def validate_backtest(
         ]
     checks.append(_balance_check(frame, equity, initial_balance))
     checks += _warnings(frame, equity, initial_balance, metrics, th)
+    if halts is not None:
+        checks.append(_halted_share_check(frame, equity, halts, symbols, th))
     return ValidationReport(tuple(checks))
+
+
+def _union_ns(spans: list[tuple[int, int]]) -> int:
+    total, reach = 0, None
+    for start, end in sorted(spans):
+        if reach is None or start > reach:
+            total += end - start
+            reach = end
+        elif end > reach:
+            total += end - reach
+            reach = end
+    return total
+
+
+def _applies_to(halt: HaltPeriod, symbol: str) -> bool:
+    """A halt stops one symbol (its key), one 'strategy|symbol' pair, or every symbol (the
+    account, or a strategy's loss limit)."""
+    key = halt.key
+    if "|" in key:
+        return key.split("|", 1)[1] == symbol
+    return key in ("account", symbol) or halt.rule == "strategy_loss_limit"
+
+
+def halted_shares(
+    halts: Sequence[HaltPeriod], symbols: Sequence[str], start: pd.Timestamp, end: pd.Timestamp
+) -> tuple[float, dict[str, float]]:
+    """Share of symbol-time (each symbol × [start, end]) stopped by any halt, and by each rule.
+
+    Overlapping halts on one symbol count once; an account-wide halt stops every symbol.
+    """
+    lo, hi = int(start.value), int(end.value)
+    if hi <= lo or not symbols:
+        return 0.0, {}
+    spans: dict[str, dict[str, list[tuple[int, int]]]] = {}  # rule: symbol: spans
+    for h in halts:
+        a = max(lo, int(h.start.value))
+        b = min(hi, int(h.end.value) if h.end is not None else hi)
+        if b <= a:
+            continue
+        for symbol in symbols:
+            if _applies_to(h, symbol):
+                spans.setdefault(h.rule, {}).setdefault(symbol, []).append((a, b))
+    whole = (hi - lo) * len(symbols)
+    by_rule = {
+        rule: sum(_union_ns(s) for s in per_symbol.values()) / whole
+        for rule, per_symbol in spans.items()
+    }
+    total = sum(
+        _union_ns([span for per_symbol in spans.values() for span in per_symbol.get(symbol, [])])
+        for symbol in symbols
+    ) / whole
+    return total, by_rule
+
+
+def _halted_share_check(
+    frame: pd.DataFrame,
+    equity: pd.Series | None,
+    halts: Sequence[HaltPeriod],
+    symbols: Sequence[str] | None,
+    th: ValidationThresholds,
+) -> CheckResult:
+    name, limit = "halts_leave_time_to_trade", th.max_halted_share_pct
+    if equity is not None and len(equity) > 1:
+        start, end = pd.Timestamp(equity.index[0]), pd.Timestamp(equity.index[-1])
+    elif len(frame):
+        start = pd.to_datetime(frame["entry_time"], utc=True).min()
+        end = pd.to_datetime(frame["exit_time"], utc=True).max()
+    else:
+        return CheckResult(name, CheckLevel.WARN, True, "no period to measure")
+    names = list(symbols) if symbols else sorted(set(frame["symbol"])) if len(frame) else []
+    total, by_rule = halted_shares(halts, names, start, end)
+    if not by_rule:
+        return CheckResult(name, CheckLevel.WARN, True, "no halts")
+    parts = ", ".join(
+        f"{rule} {100 * share:.1f}%"
+        for rule, share in sorted(by_rule.items(), key=lambda kv: -kv[1])
+    )
+    detail = (
+        f"halts stopped entries for {100 * total:.1f}% of the symbol-time over "
+        f"{len(names)} symbol(s) (warn above {limit:g}%): {parts}"
+    )
+    return CheckResult(name, CheckLevel.WARN, 100 * total <= limit, detail)
 
 
 def _balance_check(

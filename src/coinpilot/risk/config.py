@@ -25,6 +25,8 @@ from pydantic import (
     model_validator,
 )
 
+from coinpilot.risk.policy import ResetPolicy
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -124,6 +126,22 @@ class DynamicMarginConfig(_Section):
         return self
 
 
+class BalanceFractionConfig(_Section):
+    """Size from the balance: notional = current wallet balance × fraction.
+
+    The current balance rather than the starting one, so positions shrink after losses and
+    grow after gains as a bot sizing from its balance does. The wallet balance (deposits,
+    closed PnL, fees, funding) and not equity: open positions' unrealised PnL would make the
+    size depend on when the other symbols were last marked. Leverage does not multiply the
+    notional: it only lowers the margin (notional / leverage) the position ties up, so 10 %
+    at 5× is a position of 10 % of the balance holding 2 % of it as margin.
+    """
+
+    fraction: float = Field(
+        default=0.10, gt=0, le=1, description="share of the wallet balance per position, as notional"
+    )
+
+
 class KellyConfig(_Section):
     """U12: f* = (W − (1 − W) / R) × fraction of the available balance; f* <= 0 means no trade."""
 
@@ -132,15 +150,18 @@ class KellyConfig(_Section):
     fraction: float = Field(default=0.5, gt=0, le=1)
 
 
-SizingMode = Literal["fixed_notional", "fixed_risk", "dynamic_margin", "kelly"]
+SizingMode = Literal["fixed_notional", "balance_fraction", "fixed_risk", "dynamic_margin", "kelly"]
 
 
 class SizingConfig(_Section):
     mode: SizingMode = Field(
-        default="fixed_notional",
-        description="fixed_notional (the benchmark) | fixed_risk | dynamic_margin | kelly",
+        default="balance_fraction",
+        description=(
+            "fixed_notional (the benchmark) | balance_fraction | fixed_risk | dynamic_margin | kelly"
+        ),
     )
     fixed_notional: FixedNotionalConfig = Field(default_factory=FixedNotionalConfig)
+    balance_fraction: BalanceFractionConfig = Field(default_factory=BalanceFractionConfig)
     fixed_risk: FixedRiskConfig = Field(default_factory=FixedRiskConfig)
     dynamic_margin: DynamicMarginConfig = Field(default_factory=DynamicMarginConfig)
     kelly: KellyConfig = Field(default_factory=KellyConfig)
@@ -189,7 +210,15 @@ class LossLimitConfig(_Section):
         default=None,
         gt=0,
         lt=1,
-        description="A13: equity drop from its peak that halts entries until reset",
+        description="A13: equity drop from its peak that halts entries (see drawdown_reset_after)",
+    )
+    drawdown_reset_after: ResetPolicy = Field(
+        default="manual",
+        description=(
+            "how the drawdown stop ends: a duration after it tripped (the peak is then re-based "
+            "on the current equity), or manual; manual by default because whoever sets a "
+            "drawdown stop wants a person to look before the account trades again"
+        ),
     )
     drawdown_close_all: bool = Field(
         default=True, description="also close every position on a drawdown stop"
@@ -197,7 +226,14 @@ class LossLimitConfig(_Section):
     max_consecutive_losses: int | None = Field(
         default=5,
         ge=1,
-        description="A16: losses in a row per (strategy, symbol) before a manual-reset halt",
+        description="A16: losses in a row per (strategy, symbol) that halt that pair",
+    )
+    consecutive_reset_after: ResetPolicy = Field(
+        default="24h",
+        description=(
+            "how the consecutive-loss halt ends: a duration after it tripped (the streak is "
+            "cleared), or manual"
+        ),
     )
     circuit_breaker_loss: float | None = Field(
         default=0.03,
@@ -208,7 +244,7 @@ class LossLimitConfig(_Section):
 
 
 class KillSwitchConfig(_Section):
-    """C40 per-symbol kill switch (also in backtests: C42, P65)."""
+    """C40 per-symbol kill switch (also in backtests: C42, P65), lifted as `reset_after` says."""
 
     enabled: bool = True
     fast_losses: int = Field(
@@ -218,6 +254,13 @@ class KillSwitchConfig(_Section):
         default=15, ge=1, description="kill when PF over the last N trades is below ..."
     )
     slow_min_profit_factor: float = Field(default=0.75, gt=0, description="... this profit factor")
+    reset_after: ResetPolicy = Field(
+        default="24h",
+        description=(
+            "how a kill ends: a duration after it fired (the symbol's trade history is cleared, "
+            "as the operator's reset does), or manual (RESET_KILL_SWITCH_<SYMBOL> or a reset call)"
+        ),
+    )
 
     @property
     def history_length(self) -> int:

@@ -3,8 +3,9 @@
 Fast kill: the last `fast_losses` trades were all net losses (fees included). Slow kill: the
 profit factor of the last `slow_window` trades is below `slow_min_profit_factor` (needs a
 full window). A daily limit stops single shocks; this stops the slow bleed. A killed symbol
-takes no new entries until an operator resets it; closes are never blocked (P102) and other
-symbols are unaffected.
+takes no new entries until its reset policy lifts it (`kill_switch.reset_after`: a cool-off
+after which the history is cleared, or `manual`: until an operator resets it); closes are
+never blocked (P102) and other symbols are unaffected.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from decimal import Decimal
 
 import pandas as pd
 
 from coinpilot.domain.trade import Trade
 from coinpilot.risk.config import KillSwitchConfig
+from coinpilot.risk.policy import lift_text, utc_text
 from coinpilot.risk.state import KillRecord, RiskState
 from coinpilot.risk.types import GateVerdict, Rule
 
@@ -62,16 +65,29 @@ def record_trade(
     return reason
 
 
-def check_kill_switch(state: RiskState, symbol: str, cfg: KillSwitchConfig) -> GateVerdict:
+def kill_lift_text(symbol: str, since: datetime | None, cfg: KillSwitchConfig, *, live: bool) -> str:
+    """What lifts `symbol`'s kill under the configured policy (operator hints only if manual)."""
+    return lift_text(
+        since, cfg.reset_after, "risk.kill_switch.reset_after", live=live,
+        operator_hint=f"set {RESET_ENV_PREFIX}{symbol}=true or call reset_kill_switch() "
+        "once the cause is understood",
+    )
+
+
+def check_kill_switch(
+    state: RiskState, symbol: str, cfg: KillSwitchConfig, *, live: bool = True
+) -> GateVerdict:
+    """Refuse entries on a killed symbol; `live` False (a backtest) leaves out operator hints."""
     name = Rule.KILL_SWITCH.value
     if not cfg.enabled:
         return GateVerdict.na(name, "off")
     record = state.kill_switch.get(symbol)
     if record is not None and record.killed:
+        since = "" if record.killed_at is None else f" since {utc_text(record.killed_at)}"
         return GateVerdict.fail(
             name,
-            f"{symbol} kill switch is on since {record.killed_at}: {record.reason}; "
-            f"reset it (RESET_KILL_SWITCH_{symbol}=true) once the cause is understood",
+            f"{symbol} kill switch is on{since}: {record.reason}; "
+            + kill_lift_text(symbol, record.killed_at, cfg, live=live),
         )
     trades = 0 if record is None else len(record.history)
     return GateVerdict.ok(name, f"{symbol}: {trades} recent trades, not killed")

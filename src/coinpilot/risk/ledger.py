@@ -95,11 +95,12 @@ def book_trade(state: RiskState, trade: Trade, cfg: RiskConfig) -> Outcome:
                     EventKind.HALT,
                     Rule.CONSECUTIVE_LOSSES,
                     key,
-                    f"{pair.consecutive_losses} losses in a row: entries halted until a manual reset",
+                    f"{trade.strategy} on {trade.symbol} halted after {pair.consecutive_losses} "
+                    "losses in a row",
                 )
             )
     else:
-        pair.consecutive_losses = 0  # a halt stays until an operator resets it (A16)
+        pair.consecutive_losses = 0  # a halt stays until its reset policy lifts it (A16)
 
     reason = killswitch.record_trade(state, trade.symbol, net, when, cfg.kill_switch)
     if reason is not None:
@@ -138,7 +139,7 @@ def observe_equity(state: RiskState, account: AccountView, cfg: RiskConfig) -> O
     if dd is not None and not state.drawdown_halted and peak > 0:
         drop = (peak - equity) / peak
         if drop >= Decimal(str(dd)):
-            state.drawdown_halted = True
+            state.drawdown_halted, state.drawdown_halted_at = True, now.to_pydatetime()
             state.drawdown_reason = f"drawdown stop: equity {equity} is {drop:.2%} below its peak {peak} (limit {dd:.2%})"
             kind = EventKind.HALT
             if cfg.losses.drawdown_close_all:

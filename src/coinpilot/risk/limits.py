@@ -8,7 +8,7 @@ the manager consults them cannot change the outcome.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
@@ -16,8 +16,9 @@ import pandas as pd
 
 from coinpilot.domain.enums import Side
 from coinpilot.risk.config import FundingBlackoutConfig, LossLimitConfig, PositionLimitConfig
+from coinpilot.risk.policy import lift_text
 from coinpilot.risk.state import RiskState, pair_key
-from coinpilot.risk.types import AccountView, GateVerdict, MarketView, PositionView, Rule
+from coinpilot.risk.types import GateVerdict, MarketView, PositionView, Rule
 
 
 # ----- account halts -------------------------------------------------------------------------
@@ -34,21 +35,30 @@ def check_circuit_breaker(state: RiskState, today: date, cfg: LossLimitConfig) -
     return GateVerdict.ok(name, "not tripped today")
 
 
-def check_drawdown(state: RiskState, cfg: LossLimitConfig) -> GateVerdict:
+def drawdown_lift_text(state: RiskState, cfg: LossLimitConfig, *, live: bool) -> str:
+    return lift_text(
+        state.drawdown_halted_at, cfg.drawdown_reset_after, "risk.losses.drawdown_reset_after",
+        live=live, operator_hint="call reset_drawdown_stop() once the cause is understood",
+    )
+
+
+def check_drawdown(state: RiskState, cfg: LossLimitConfig, *, live: bool = True) -> GateVerdict:
     name = Rule.DRAWDOWN.value
     if cfg.max_drawdown is None:
         return GateVerdict.na(name, "off")
     if state.drawdown_halted:
-        return GateVerdict.fail(name, f"{state.drawdown_reason}; reset_drawdown_stop() resumes")
+        return GateVerdict.fail(
+            name, f"{state.drawdown_reason}; {drawdown_lift_text(state, cfg, live=live)}"
+        )
     return GateVerdict.ok(name, f"peak equity {state.peak_equity}")
 
 
-def check_daily_loss(state: RiskState, account: AccountView, cfg: LossLimitConfig) -> GateVerdict:
+def check_daily_loss(state: RiskState, base_balance: Decimal, cfg: LossLimitConfig) -> GateVerdict:
     """C27: realised loss today / base balance >= limit blocks entries (base <= 0: allow)."""
     name = Rule.DAILY_LOSS.value
     if cfg.daily_loss_limit is None:
         return GateVerdict.na(name, "off")
-    base, pnl = account.base_balance, state.daily_realized
+    base, pnl = base_balance, state.daily_realized
     if base <= 0:
         return GateVerdict.na(name, f"n/a: base balance {base} <= 0")
     if pnl < 0 and -pnl / base >= Decimal(str(cfg.daily_loss_limit)):
@@ -93,18 +103,29 @@ def check_strategy_loss(state: RiskState, strategy: str, cfg: LossLimitConfig) -
     return GateVerdict.ok(name, f"strategy {strategy!r} PnL {pnl} ({cfg.strategy_loss_window})")
 
 
+def consecutive_lift_text(
+    halted_at: datetime | None, strategy: str, symbol: str, cfg: LossLimitConfig, *, live: bool
+) -> str:
+    return lift_text(
+        halted_at, cfg.consecutive_reset_after, "risk.losses.consecutive_reset_after",
+        live=live,
+        operator_hint=f"call reset_consecutive_losses({strategy!r}, {symbol!r}) to resume",
+    )
+
+
 def check_consecutive_losses(
-    state: RiskState, strategy: str, symbol: str, cfg: LossLimitConfig
+    state: RiskState, strategy: str, symbol: str, cfg: LossLimitConfig, *, live: bool = True
 ) -> GateVerdict:
     name = Rule.CONSECUTIVE_LOSSES.value
     if cfg.max_consecutive_losses is None:
         return GateVerdict.na(name, "off")
     record = state.pairs.get(pair_key(strategy, symbol))
     if record is not None and record.halted:
+        lift = consecutive_lift_text(record.halted_at, strategy, symbol, cfg, live=live)
         return GateVerdict.fail(
             name,
             f"{strategy} on {symbol} halted after {record.consecutive_losses} losses in a "
-            "row; reset_consecutive_losses() resumes",
+            f"row; {lift}",
         )
     streak = 0 if record is None else record.consecutive_losses
     return GateVerdict.ok(name, f"{streak} losses in a row")

@@ -2,6 +2,8 @@
 
 One mode per strategy (config `sizing.mode`):
 - fixed_notional: a constant notional (the reference benchmark, e.g. 100 USDT).
+- balance_fraction: notional = wallet balance × fraction (the realistic preset: 10 %);
+  leverage does not multiply it, it only lowers the margin the position ties up.
 - fixed_risk (W13): qty = risk_amount / |entry − stop|, scaled down when its margin would
   exceed the available balance.
 - dynamic_margin (C29/C30): per-symbol share = available / n_symbols; ratio =
@@ -58,6 +60,7 @@ class SizingInputs:
     base_balance: Decimal
     n_symbols: int
     leverage: int
+    wallet_balance: Decimal | None = None  # balance_fraction sizes from it (None: available)
 
 
 def entry_price(intent: Intent, market: MarketView) -> Decimal:
@@ -94,6 +97,11 @@ def _target_qty(
     if mode == "fixed_notional":
         n = cfg.fixed_notional.notional
         return n / price, f"fixed notional {n}"
+    if mode == "balance_fraction":
+        fraction = Decimal(str(cfg.balance_fraction.fraction))
+        balance = acct.available if acct.wallet_balance is None else acct.wallet_balance
+        n = balance * fraction
+        return n / price, f"{fraction:.2%} of balance {balance:.2f} = notional {n:.2f}"
     if mode == "fixed_risk":
         if intent.stop is None:
             return SizingFailure(Rule.SIZING, "fixed_risk sizing needs a stop; the intent has none")

@@ -39,7 +39,7 @@ class KillRecord(_Record):
 
 
 class PairRecord(_Record):
-    """A16 state of one (strategy, symbol): current losing streak and the manual-reset halt."""
+    """A16 state of one (strategy, symbol): current losing streak and its halt."""
 
     consecutive_losses: int = 0
     halted: bool = False
@@ -60,6 +60,7 @@ class RiskState(_Record):
     circuit_breaker_day: date | None = None  # F16 tripped on this day (halt lasts the day)
     drawdown_halted: bool = False
     drawdown_reason: str = ""
+    drawdown_halted_at: datetime | None = None
     pairs: dict[str, PairRecord] = Field(default_factory=dict)  # key "strategy|symbol"
     kill_switch: dict[str, KillRecord] = Field(default_factory=dict)  # key symbol
 

@@ -32,7 +32,8 @@ def _utc(value: Any) -> datetime:
 
 
 def save_backtest(result: BacktestResult, url: str, *, venue: str = "binance") -> str:
-    """Create/upgrade the schema at `url`, then store the run, its trades and its rejections."""
+    """Create/upgrade the schema at `url`, then store the run, its trades, its rejections and its
+    halts (risk_events with decision 'halted': start as time, end/reason/refused in detail)."""
     migrate.upgrade(url)
     engine = create_engine_from_url(url)
     try:
@@ -65,12 +66,18 @@ def save_backtest(result: BacktestResult, url: str, *, venue: str = "binance") -
             # one conversion for the column, not one Timestamp per row
             times: list[datetime] = (list(pd.DatetimeIndex(pd.to_datetime(rejections["time"], utc=True)).to_pydatetime())
                                      if len(rejections) else [])
-            events = [{
+            events: list[dict[str, Any]] = [{
                 "run_id": result.run_id, "time": when, "rule": str(row["rule"]),
                 "symbol": str(row["symbol"]) or None, "decision": "rejected",
                 "detail": {"reason": str(row["reason"]), "side": str(row.get("side", "")),
                            "strategy": str(row.get("strategy", ""))},
             } for when, row in zip(times, rejections.to_dict("records"), strict=True)]
+            events += [{
+                "run_id": result.run_id, "time": _utc(h.start), "rule": h.rule,
+                "symbol": h.key if h.key != "account" else None, "decision": "halted",
+                "detail": {"key": h.key, "end": None if h.end is None else _utc(h.end).isoformat(),
+                           "reason": h.reason, "refused": h.refused},
+            } for h in result.halts]
             if events:  # one executemany too: a tripped kill switch rejects every later signal
                 session.execute(insert(RiskEvent), events)
     finally:
