@@ -187,10 +187,10 @@ class CandleStore:
         stored file that cannot be read is moved aside (`result.unreadable` says where) and
         replaced by the incoming rows, so a re-import repairs it.
         """
+        file = self.path(key)  # first: refuses bad names before anything else
         when = pd.Timestamp.now(tz="UTC") if as_of is None else as_of
         clean, report = validate_for(key, frame, source=f"upsert into {key}", as_of=when)
         report.raise_if_fatal()
-        file = self.path(key)
         kind, _ = parse_store_name(key.timeframe)
         moved: tuple[Path, str] | None = None
         with self._locked(file):
