@@ -224,16 +224,20 @@ def test_store_in_use_prefers_the_option_then_a_data_dir_with_data_then_the_samp
     from coinpilot.config import Settings
 
     given, said = store_in_use(tmp_path / "given", Settings(data_dir=tmp_path / "dd"))
-    assert given.root == tmp_path / "given" and "--store" in said
+    assert given.root == tmp_path / "given"
+    assert "--store" in said
     empty = tmp_path / "dd"
     empty.mkdir()
     sample, said = store_in_use(None, Settings(data_dir=empty))
-    assert sample.root.name == "sample" and said.startswith("bundled sample (") and "holds no series" in said
+    assert sample.root.name == "sample"
+    assert said.startswith("bundled sample (")
+    assert "holds no series" in said
     CandleStore(empty).upsert(KEY, candles(range(3)), as_of=AS_OF)
     used, said = store_in_use(None, Settings(data_dir=empty))
-    assert used.root == empty and "data_dir" in said
+    assert used.root == empty
+    assert "data_dir" in said
     (tmp_path / "file").write_text("x")
-    with pytest.raises(DataError, match="--store .*file"):
+    with pytest.raises(DataError, match=r"--store .*is a file"):
         store_in_use(tmp_path / "file")
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from tests.data.conftest import CandleFactory
 
 from coinpilot.data.limits import MAX_ABS_FUNDING_RATE, MAX_PRICE
 from coinpilot.data.report import Kind, Severity
 from coinpilot.data.validate import validate_candles
 from coinpilot.data.validate_aux import validate_funding, validate_open_interest
-from tests.data.conftest import CandleFactory, build_candles
 
 
 def fatal_codes(report: object) -> set[str]:
@@ -28,8 +28,10 @@ def fatal_codes(report: object) -> set[str]:
         ("volume", np.nan, "nan_volume"),
     ],
 )
-def test_non_finite_or_absurd_candle_values_are_fatal(column: str, value: float, code: str) -> None:
-    frame = build_candles(12, freq="1h")
+def test_non_finite_or_absurd_candle_values_are_fatal(
+    column: str, value: float, code: str, make_candles: CandleFactory
+) -> None:
+    frame = make_candles(12, freq="1h")
     frame.loc[4, column] = value
     if column in ("open", "close") and np.isfinite(value):
         frame.loc[4, "high"] = value  # keep OHLC consistent: only the bound may trip
@@ -38,29 +40,29 @@ def test_non_finite_or_absurd_candle_values_are_fatal(column: str, value: float,
     assert "first rows (0-based): 4 (2025-01-01 04:00)" in report.get(code).message  # type: ignore[union-attr]
 
 
-def test_prices_at_the_bound_pass_and_tiny_prices_pass() -> None:
-    frame = build_candles(6, freq="1h")
+def test_prices_at_the_bound_pass_and_tiny_prices_pass(make_candles: CandleFactory) -> None:
+    frame = make_candles(6, freq="1h")
     scale = MAX_PRICE / frame["high"].max()
     for col in ("open", "high", "low", "close"):
         frame[col] = frame[col] * scale
     frame["high"] = frame["high"].clip(upper=MAX_PRICE)  # float rounding must not push it over
     _, report = validate_candles(frame, "1h", source="t")
     assert report.ok, report.fatal
-    frame = build_candles(6, freq="1h")
+    frame = make_candles(6, freq="1h")
     for col in ("open", "high", "low", "close"):
         frame[col] = frame[col] * 1e-10  # meme-coin prices
     assert validate_candles(frame, "1h", source="t")[1].ok
 
 
-def test_infinite_optional_column_is_fatal() -> None:
-    frame = build_candles(6, freq="1h", extra=True)
+def test_infinite_optional_column_is_fatal(make_candles: CandleFactory) -> None:
+    frame = make_candles(6, freq="1h", extra=True)
     frame.loc[2, "quote_volume"] = np.inf
     _, report = validate_candles(frame, "1h", source="t")
     assert "bad_quote_volume" in fatal_codes(report)
 
 
-def test_mark_candles_may_lack_volume_but_not_have_an_infinite_one() -> None:
-    frame = build_candles(6, freq="1h")
+def test_mark_candles_may_lack_volume_but_not_have_an_infinite_one(make_candles: CandleFactory) -> None:
+    frame = make_candles(6, freq="1h")
     frame["volume"] = np.nan
     assert validate_candles(frame, "1h", source="t", kind=Kind.MARK)[1].ok
     frame.loc[1, "volume"] = np.inf
@@ -94,7 +96,8 @@ def test_hourly_bars_validated_as_5m_are_refused_by_their_spacing(make_candles: 
     hourly = make_candles(48, freq="1h")
     _, report = validate_candles(hourly, "5m", source="BTCUSDT-5m.csv")
     issue = report.get("spacing_mismatch")
-    assert issue is not None and issue.severity is Severity.FATAL
+    assert issue is not None
+    assert issue.severity is Severity.FATAL
     assert "1h apart in 47 of 47 steps, not 5m" in issue.message
     assert report.get("gap") is None  # not 47 bogus gaps of 11 bars
 
@@ -105,4 +108,5 @@ def test_gaps_do_not_trip_the_spacing_check(make_candles: CandleFactory) -> None
     _, report = validate_candles(holey, "5m", source="t")
     assert report.ok
     gap = report.get("gap")
-    assert gap is not None and gap.count == 13
+    assert gap is not None
+    assert gap.count == 13
