@@ -86,6 +86,9 @@ def _epoch_ms(frame: pd.DataFrame, col: str, info: FileInfo) -> np.ndarray:
             f"{info.path}: column {col!r} has empty or unparseable times; "
             f"first rows (0-based): {_rows(np.isnan(values))}"
         )
+    magnitude = np.abs(values)
+    if ((magnitude >= 1e11) & (magnitude < 1e14) & (values >= EARLIEST_MS) & (values <= LATEST_MS)).all():
+        return values.astype(np.int64)  # all plausible milliseconds: the usual case
     raw = frame[col].to_numpy()
     exact = pd.api.types.is_integer_dtype(frame[col].dtype)  # ns values exceed float precision
     ms = np.zeros(values.size, dtype=np.int64)
