@@ -153,6 +153,7 @@ def test_reimport_over_a_corrupt_file_replaces_it_and_keeps_the_bad_bytes_aside(
 # --- concurrency -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # ~3 s: four Python processes
 def test_two_processes_upserting_one_series_at_once_end_with_the_union(tmp_path: Path) -> None:
     rounds = 8  # each round of each writer races the other writer's read-merge-write
     for trial in range(2):
