@@ -29,7 +29,8 @@ def test_every_command_has_help(command: list[str]) -> None:
     assert len(result.output) > 200
 
 
-def test_check_default_sample_reports_the_documented_quirks() -> None:
+def test_check_default_sample_reports_the_documented_quirks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COINPILOT_DATA_DIR", str(tmp_path / "nothing"))  # so the sample is the store in use
     result = runner.invoke(app, ["check"])
     assert result.exit_code == 0, result.output
     out = result.output

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from coinpilot.data.formats import FileInfo, Format, detect, is_data_file
 from coinpilot.data.readers import read_candles, read_funding, read_open_interest
@@ -75,7 +76,30 @@ def load_file(
     Overrides beat what the path says. `as_of` drops candles still open at that moment; REST
     snapshot files (timestamp..close_time CSV) also lose their last row, which was open when
     the snapshot was taken.
+
+    Every failure is a DataError naming the file, even one raised inside pandas or pyarrow by
+    a file we did not foresee: a directory import reports the file and goes on to the next.
     """
+    try:
+        return _load_file(
+            path, symbol=symbol, timeframe=timeframe, venue=venue, market=market, as_of=as_of, strict=strict
+        )
+    except DataError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, OSError, pa.ArrowException) as exc:
+        raise DataError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from exc
+
+
+def _load_file(
+    path: str | Path,
+    *,
+    symbol: str | None,
+    timeframe: str | None,
+    venue: str | None,
+    market: str | None,
+    as_of: pd.Timestamp | str | None,
+    strict: bool,
+) -> list[ImportedSeries]:
     info = detect(path)
     info = replace(
         info,

@@ -59,17 +59,63 @@ def _numeric(frame: pd.DataFrame, col: str, info: FileInfo) -> np.ndarray:
     return values
 
 
+# Epoch values by magnitude: a time between 1973 and 5138 has 12-14 digits in ms, so each unit
+# owns one band and the band says the unit (Binance spot switched ms -> us in 2025).
+_EPOCH_UNITS = (("s", 1e11, 1000.0), ("ms", 1e14, 1.0), ("us", 1e17, 1e-3), ("ns", 1e20, 1e-6))
+EARLIEST_MS = 1_230_768_000_000  # 2009-01-01: nothing traded before Bitcoin
+LATEST_MS = 4_102_444_800_000  # 2100-01-01
+
+
+def epoch_unit(value: float) -> str | None:
+    """'s', 'ms', 'us' or 'ns' for an epoch timestamp of plausible size, else None."""
+    for unit, below, _ in _EPOCH_UNITS:
+        if abs(value) < below:
+            return unit
+    return None
+
+
 def _epoch_ms(frame: pd.DataFrame, col: str, info: FileInfo) -> np.ndarray:
-    """Epoch timestamps to int64 ms; microsecond values (Binance spot since 2025) are scaled."""
+    """Epoch timestamps in s, ms, us or ns (told apart by size, row by row) to int64 ms.
+
+    Times that still land before 2009 or after 2100 are refused naming the value and the unit
+    it was read in, so a wrong unit is never silently imported as 1970 or the far future.
+    """
     values = _numeric(frame, col, info)
     if np.isnan(values).any():
         raise DataError(
             f"{info.path}: column {col!r} has empty or unparseable times; "
             f"first rows (0-based): {_rows(np.isnan(values))}"
         )
-    ms = values.astype(np.int64)
-    micro = ms > 100_000_000_000_000  # > year 5138 in ms: these are microseconds
-    return np.where(micro, ms // 1000, ms)
+    magnitude = np.abs(values)
+    if ((magnitude >= 1e11) & (magnitude < 1e14) & (values >= EARLIEST_MS) & (values <= LATEST_MS)).all():
+        return values.astype(np.int64)  # all plausible milliseconds: the usual case
+    raw = frame[col].to_numpy()
+    exact = pd.api.types.is_integer_dtype(frame[col].dtype)  # ns values exceed float precision
+    ms = np.zeros(values.size, dtype=np.int64)
+    done = np.zeros(values.size, dtype=bool)
+    lower = 0.0
+    for _, below, scale in _EPOCH_UNITS:
+        band = (np.abs(values) >= lower) & (np.abs(values) < below)
+        if exact and scale < 1:
+            ms[band] = raw[band].astype(np.int64) // round(1 / scale)
+        elif exact:
+            ms[band] = raw[band].astype(np.int64) * round(scale)
+        else:
+            ms[band] = np.round(values[band] * scale).astype(np.int64)
+        done |= band
+        lower = below
+    wrong = ~done | (ms < EARLIEST_MS) | (ms > LATEST_MS)
+    if wrong.any():
+        i = int(np.flatnonzero(wrong)[0])
+        unit = epoch_unit(float(values[i]))
+        read_as = f"read as epoch {unit}" if unit else "too large for any epoch unit (s, ms, us, ns)"
+        when = f" = {pd.Timestamp(int(ms[i]), unit='ms')}" if unit else ""
+        raise DataError(
+            f"{info.path}: column {col!r} has {int(wrong.sum())} time(s) outside 2009..2100, e.g. "
+            f"row {i}: {frame[col].iloc[i]!r} {read_as}{when}; epoch times must be seconds, "
+            f"milliseconds, microseconds or nanoseconds since 1970 UTC; first rows (0-based): {_rows(wrong)}"
+        )
+    return ms
 
 
 def _datetime_ms(values: pd.Series, col: str, info: FileInfo, *, upbit: bool = False) -> np.ndarray:
@@ -100,7 +146,14 @@ def _datetime_ms(values: pd.Series, col: str, info: FileInfo, *, upbit: bool = F
                 f"{values.iloc[0]!r}; coinpilot never guesses one: write them in UTC with an "
                 "offset (+00:00), or import with --venue upbit if they are Upbit KST times"
             )
-    return parsed.tz_convert("UTC").as_unit("ms").asi8
+    ms = parsed.tz_convert("UTC").as_unit("ms").asi8
+    wrong = (ms < EARLIEST_MS) | (ms > LATEST_MS)
+    if wrong.any():
+        raise DataError(
+            f"{info.path}: column {col!r} has {int(wrong.sum())} time(s) outside 2009..2100, e.g. "
+            f"{values[wrong].iloc[0]!r}; first rows (0-based): {_rows(wrong)}"
+        )
+    return ms
 
 
 def _require(frame: pd.DataFrame, cols: tuple[str, ...], info: FileInfo) -> None:

@@ -4,8 +4,11 @@ Fixed on the way (and reported): unsorted rows are sorted; exact duplicates drop
 conflicting duplicates keep the last row in file order (SPEC P41: the later write is the newer
 data); candles still open at `as_of`, or the last row of a REST snapshot, are dropped (SPEC W02:
 a strategy never sees an open candle). Reported and kept: gaps (never filled), flat zero-volume
-runs (exchange maintenance). Fatal: NaN or non-positive prices, NaN or negative volume, OHLC
-violations, times off the timeframe grid, a close_time column that contradicts the timeframe.
+runs (exchange maintenance). Fatal: prices that are NaN, infinite, <= 0 or above
+limits.MAX_PRICE; volume that is NaN, infinite or negative; optional columns that are infinite
+or negative; OHLC violations; times off the timeframe grid; bars whose most common spacing is
+not the timeframe (a 1h file imported as 5m); a close_time column that contradicts the timeframe.
+See data.limits for the bounds and why they are where they are.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from coinpilot.data.gaps import flagged_runs, missing_ranges, ranges_from_ms
+from coinpilot.data.limits import MAX_PRICE
 from coinpilot.data.report import Kind, SeriesReport, Severity, ms_to_times, utc_series
 from coinpilot.domain.candles import OHLCV, OPTIONAL, TIME, SeriesKey
 from coinpilot.domain.errors import DataError
@@ -50,7 +54,8 @@ def first_rows(mask: np.ndarray, t: np.ndarray) -> str:
     """'row (time)' for the first flagged rows, in file order, so a human can find them."""
     idx = np.flatnonzero(mask)[:SHOWN]
     times = ms_to_times(t[idx])
-    return ", ".join(f"{int(i)} ({ts:%Y-%m-%d %H:%M})" for i, ts in zip(idx, times, strict=True))
+    # isoformat, not strftime: strftime fails on years past 9999, which broken files can hold
+    return ", ".join(f"{int(i)} ({ts.isoformat()[:16].replace('T', ' ')})" for i, ts in zip(idx, times, strict=True))
 
 
 def flag_fatal(report: SeriesReport, code: str, flags: npt.ArrayLike, t: np.ndarray, what: str) -> None:
@@ -146,13 +151,23 @@ def validate_candles(
 
     flag_fatal(report, "nan_price", np.isnan(px).any(axis=1), t, "NaN open/high/low/close")
     flag_fatal(report, "non_positive_price", (px <= 0).any(axis=1), t, "a price <= 0")
+    flag_fatal(report, "infinite_price", np.isposinf(px).any(axis=1), t, "an infinite price")
+    too_high = np.isfinite(px) & (px > MAX_PRICE)
+    flag_fatal(report, "price_out_of_range", too_high.any(axis=1), t, f"a price above {MAX_PRICE:g} (data.limits.MAX_PRICE)")
+    volume = data["volume"]
+    flag_fatal(report, "infinite_volume", np.isinf(volume), t, "infinite volume")
     if kind is Kind.CANDLES:
-        flag_fatal(report, "nan_volume", np.isnan(data["volume"]), t, "NaN volume")
-        flag_fatal(report, "negative_volume", data["volume"] < 0, t, "negative volume")
+        flag_fatal(report, "nan_volume", np.isnan(volume), t, "NaN volume")
+        flag_fatal(report, "negative_volume", volume < 0, t, "negative volume")
+    for col in (c for c in OPTIONAL if c in data):
+        values = data[col]
+        flag_fatal(report, f"bad_{col}", np.isinf(values) | (values < 0), t, f"infinite or negative {col}")
     off_grid = (t - tf.offset_ms) % tf.ms != 0
     flag_fatal(report, "off_grid", off_grid, t, f"an open time off the {tf.name} grid")
     if close_time_ms is not None:
-        wrong = close_time_ms - t != tf.ms - 1
+        # the bar's last instant to the file's time unit: open + tf - 1 ms (ms, us), - 1 s (s)
+        span = close_time_ms - t
+        wrong = (span < tf.ms - 1000) | (span > tf.ms)
         flag_fatal(report, "close_time_mismatch", wrong, t, f"close_time != open_time + {tf.name} - 1ms (wrong timeframe?)")
     o, h, lo, c = px.T if len(px) else (np.empty(0),) * 4
     bad_ohlc = (lo > np.minimum(o, c)) | (h < np.maximum(o, c)) | (lo > h)
@@ -190,10 +205,45 @@ def validate_candles(
         moving = zero & ~flat
         if moving.any():
             report.add("zero_volume_moving", Severity.WARNING, "bars with zero volume but moving prices", times=ms_to_times(t[moving]))
-    if not off_grid.any():
+    spaced_right = check_spacing(report, t, tf)
+    if spaced_right and not off_grid.any():
         report_gaps(report, t, tf, "bar(s)")
     summarise(report, clean, t)
     return clean, report
+
+
+def check_spacing(report: SeriesReport, t: np.ndarray, tf: Timeframe) -> bool:
+    """Refuse bars whose most common spacing is not the timeframe; True when it is.
+
+    A 1h file imported as 5m sits on the 5m grid, so only the spacing gives it away: its gaps
+    would otherwise be reported as eleven missing bars after every bar. Gaps alone never trip
+    this (they are rarer than regular steps); it needs two steps (three bars) to judge.
+    """
+    if len(t) < 3:
+        return True
+    diffs = np.diff(t)
+    if 2 * np.count_nonzero(diffs == tf.ms) > diffs.size:  # the usual case, without a sort
+        return True
+    steps, counts = np.unique(diffs, return_counts=True)
+    modal = int(steps[np.argmax(counts)])
+    if modal == tf.ms:
+        return True
+    seen = int(counts.max())
+    report.add(
+        "spacing_mismatch",
+        Severity.FATAL,
+        f"bars are {_span(modal)} apart in {seen} of {len(t) - 1} steps, not {tf.name}: the data "
+        f"is not {tf.name} candles; give the timeframe it holds (--timeframe, or the file name)",
+        count=seen,
+    )
+    return False
+
+
+def _span(ms: int) -> str:
+    for unit, size in (("w", 604_800_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)):
+        if ms % size == 0:
+            return f"{ms // size}{unit}"
+    return f"{ms} ms"
 
 
 def report_gaps(report: SeriesReport, t: np.ndarray, tf: Timeframe, what: str) -> None:

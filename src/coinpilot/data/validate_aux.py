@@ -4,6 +4,9 @@ Funding times as recorded by Binance carry a few milliseconds of settlement jitt
 (e.g. 16:00:00.011, see shared/data/SOURCES.md). The rate belongs to the funding instant on the
 hour, and joins against candle times need that instant, so times within a minute of an hour are
 rounded to it (reported as fixed); anything further off is kept and reported.
+
+Refused (FATAL): a funding rate that is NaN, infinite or beyond ±limits.MAX_ABS_FUNDING_RATE;
+open interest that is infinite, negative, or missing in both units.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from coinpilot.data.gaps import missing_ranges, ranges_from_ms
+from coinpilot.data.limits import MAX_ABS_FUNDING_RATE
 from coinpilot.data.report import Kind, SeriesReport, Severity, ms_to_times, utc_series
 from coinpilot.data.validate import (
     as_of_ms,
@@ -41,6 +45,11 @@ def validate_funding(
     t = time_ms(frame, "funding_time", source)
     rate = frame["rate"].to_numpy(dtype=np.float64, na_value=np.nan)
     flag_fatal(report, "nan_rate", np.isnan(rate), t, "NaN funding rate")
+    flag_fatal(
+        report, "funding_rate_out_of_range", np.isinf(rate) | (np.abs(rate) > MAX_ABS_FUNDING_RATE), t,
+        f"a funding rate that is infinite or beyond ±{MAX_ABS_FUNDING_RATE:g} per interval "
+        "(data.limits.MAX_ABS_FUNDING_RATE; real caps are a few %)",
+    )
 
     offset = (t + HOUR_MS // 2) % HOUR_MS - HOUR_MS // 2  # signed distance to the nearest hour
     jitter = (offset != 0) & (np.abs(offset) <= JITTER_MS)
@@ -91,6 +100,7 @@ def validate_open_interest(
     value = frame["open_interest_value"].to_numpy(dtype=np.float64, na_value=np.nan)
     flag_fatal(report, "nan_open_interest", np.isnan(base) & np.isnan(value), t, "no open-interest value")
     flag_fatal(report, "negative_open_interest", (base < 0) | (value < 0), t, "negative open interest")
+    flag_fatal(report, "infinite_open_interest", np.isinf(base) | np.isinf(value), t, "infinite open interest")
     clean = pd.DataFrame({"time": utc_series(t), "open_interest": base, "open_interest_value": value})
     clean, t = sort_and_dedupe(clean, t, report)
     clean, t = drop_after(clean, t, as_of_ms(as_of), report, f"snapshot(s) after {as_of}")
