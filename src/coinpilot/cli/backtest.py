@@ -17,6 +17,7 @@ from coinpilot.config.settings import SAMPLE_SYMBOLS
 from coinpilot.domain.errors import ConfigError
 
 if TYPE_CHECKING:
+    from coinpilot.config.settings import Settings
     from coinpilot.data.store import CandleStore
     from coinpilot.engine.backtest import BacktestConfig
     from coinpilot.engine.results import BacktestResult
@@ -24,18 +25,11 @@ if TYPE_CHECKING:
 DEMO_STRATEGIES = ("ref_ema_cross", "c_score", "w_atr_rule", "u_rsi")
 
 
-def _store(path: Path | None) -> CandleStore:
-    from coinpilot.data.store import CandleStore, sample_root
+def _store(path: Path | None, conf: Settings | None = None) -> CandleStore:
+    """The candle store in use (data.store.store_in_use: --store, else data_dir, else the sample)."""
+    from coinpilot.data.store import store_in_use
 
-    if path is not None:
-        return CandleStore(path)
-    try:
-        from coinpilot.config import load_settings
-
-        data_dir = load_settings().data_dir
-    except ConfigError:
-        raise
-    return CandleStore(data_dir if data_dir.exists() and any(data_dir.iterdir()) else sample_root())
+    return store_in_use(path, conf)[0]
 
 
 def run_one(cfg: BacktestConfig, store: CandleStore, console: Console, quiet: bool = False) -> BacktestResult:
@@ -109,7 +103,11 @@ def backtest_cmd(
         configs.append(BacktestConfig.from_stored(stored))
         strategy = []
     configs += [backtest_config(conf, name, opts) for name in strategy]  # every config checked before any run
-    candle_store = _store(store)
+    from coinpilot.data.store import store_in_use
+
+    candle_store, where = store_in_use(store, conf)
+    if not quiet:
+        console.print(f"[dim]candles: {where}[/]", highlight=False)
     results = []
     t0 = time.perf_counter()
     for cfg in configs:
@@ -121,8 +119,8 @@ def backtest_cmd(
         save_backtest(result, db_url)
     console.print(render_summary([r for r, _ in results]))
     for result, paths in results:
-        where = paths.report if report else paths.directory
-        console.print(f"{result.strategy}: {len(result.trades)} trades, results in [bold]{where}[/]")
+        shown = paths.report if report else paths.directory
+        console.print(f"{result.strategy}: {len(result.trades)} trades, results in [bold]{shown}[/]")
     console.print(f"trade journals in {db_url}; done in {time.perf_counter() - t0:.1f} s")
 
 

@@ -16,7 +16,6 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from coinpilot.data.store import CandleStore, sample_root
 from coinpilot.strategies import BUILTIN_STRATEGIES, get, names
 from coinpilot.strategies.base import Strategy
 from coinpilot.strategies.loader import load_strategy_module, resolve_strategy
@@ -33,7 +32,7 @@ ModuleDirOpt = Annotated[
         help="Directory of your strategies (<dir>/<name>.py, <dir>/<name>/<SYMBOL>.yaml); default: the strategies_dir setting.",
     ),
 ]
-StoreOpt = Annotated[Path | None, typer.Option("--store", help="Candle store root (default: the bundled sample).")]
+StoreOpt = Annotated[Path | None, typer.Option("--store", help="Candle store root (default: settings.data_dir, else the bundled sample).")]
 ParamOpt = Annotated[
     list[str] | None,
     typer.Option("--param", "-p", help="Strategy parameter as key=value (YAML value); repeatable."),
@@ -140,7 +139,9 @@ def check_lookahead_cmd(
     if timeframe is not None:
         params["timeframe"] = timeframe
     instance = instantiate(cls, params)
-    candle_store = CandleStore(store if store is not None else sample_root())
+    from coinpilot.data.store import store_in_use
+
+    candle_store = store_in_use(store, conf)[0]
     data = market_data_for(instance, candle_store, symbol, venue=venue, market=market, start=start, end=end)
     report = check_lookahead(instance, data, cuts, seed=seed)
     print_report(report, len(data.candles), _console())

@@ -22,8 +22,6 @@ digits, with one inner '-' for Upbit's quote-first names (KRW-BTC).
 
 from __future__ import annotations
 
-import re
-
 from coinpilot.domain.enums import MarketType, Venue
 from coinpilot.domain.errors import DataError
 
@@ -38,7 +36,6 @@ MARKETS: frozenset[tuple[str, str]] = frozenset({
 VENUES = tuple(sorted({v for v, _ in MARKETS}))
 MARKET_TYPES = tuple(sorted({m for _, m in MARKETS}))
 
-_SYMBOL = re.compile(r"[A-Z0-9]{1,30}(?:-[A-Z0-9]{1,30})?")
 
 
 def allowed_markets() -> str:
@@ -57,11 +54,11 @@ def check_venue_market(venue: str, market: str) -> None:
 
 
 def check_symbol(symbol: str) -> str:
-    """The symbol in upper case, or DataError when it is not a plain exchange symbol."""
-    upper = symbol.strip().upper()
-    if not _SYMBOL.fullmatch(upper):
-        raise DataError(
-            f"invalid symbol {symbol!r}: use letters and digits, with one '-' for Upbit names "
-            "(e.g. BTCUSDT, KRW-BTC); no '/', '.', spaces or path separators"
-        )
-    return upper
+    """The symbol in upper case, or DataError when it is not a plain exchange symbol
+    (the rule is domain.symbols.check_symbol_name, shared with the configuration)."""
+    from coinpilot.domain.symbols import check_symbol_name
+
+    try:
+        return check_symbol_name(symbol)
+    except ValueError as exc:
+        raise DataError(f"invalid symbol: {exc}; no '/', '.', spaces or path separators") from None

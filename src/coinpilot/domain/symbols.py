@@ -18,7 +18,7 @@ from coinpilot.domain.enums import MarketType, Venue
 from coinpilot.domain.errors import UnknownSymbolError
 from coinpilot.domain.filters import SymbolFilters
 
-_PLAIN_SYMBOL = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)?")
+_PLAIN_SYMBOL = re.compile(r"[A-Z0-9]{1,30}(?:-[A-Z0-9]{1,30})?")
 
 
 def check_symbol_name(text: str) -> str:
@@ -28,7 +28,7 @@ def check_symbol_name(text: str) -> str:
     (a '/', '..', spaces) is refused here rather than escaping the store. ValueError says why.
     """
     symbol = str(text).strip().upper()
-    if not _PLAIN_SYMBOL.fullmatch(symbol) or len(symbol) > 40:
+    if not _PLAIN_SYMBOL.fullmatch(symbol):
         raise ValueError(
             f"{text!r} is not a plain symbol name: use the venue's id, letters and digits "
             "(BTCUSDT) or Upbit's KRW-BTC"
