@@ -148,3 +148,41 @@ def test_signals_builds_missing_timeframes_and_reports_missing_data(app: typer.T
     assert all("no data" not in line for line in sol)
     assert len(btc) == 2
     assert all("no data" in line for line in btc)
+
+
+def _summary_counts(output: str, strategy: str, symbol: str) -> tuple[int, int]:
+    line = next(line for line in output.split("summary")[-1].splitlines() if strategy in line and symbol in line)
+    cells = [c.strip() for c in line.split("│") if c.strip()]
+    return int(cells[2]), int(cells[3])
+
+
+def test_signals_reads_strategy_parameters_from_the_one_configuration(app: typer.Typer, tmp_path: Path) -> None:
+    """`signals` runs what `backtest` would: config-file parameters, then --param on top."""
+    base = ["signals", "-s", "c_score", "--symbols", "BTCUSDT", "-n", "0"]
+    default = CliRunner().invoke(app, base, env=WIDE)
+    assert default.exit_code == 0, default.output
+    config = tmp_path / "coinpilot.yaml"
+    config.write_text("strategies:\n  c_score:\n    params:\n      signal_threshold: 5\n")
+    strict = CliRunner().invoke(app, base, env={**WIDE, "COINPILOT_CONFIG": str(config)})
+    assert strict.exit_code == 0, strict.output
+    loose = CliRunner().invoke(app, [*base, "-p", "signal_threshold=2"], env={**WIDE, "COINPILOT_CONFIG": str(config)})
+    assert loose.exit_code == 0, loose.output
+    n_default, n_strict, n_loose = (sum(_summary_counts(r.output, "c_score", "BTCUSDT"))
+                                    for r in (default, strict, loose))
+    assert n_strict < n_default < n_loose
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--last", "-1"], "--last -1"),
+    (["--venue", "nowhere"], "unknown venue 'nowhere'"),
+    (["--symbols", "../../x"], "--symbols"),
+    (["--start", "2025-13-45"], "--start"),
+    (["-p", "signal_threshold=abc", "-s", "c_score"], "signal_threshold"),
+])
+def test_signals_bad_options_are_one_line_errors(app: typer.Typer, args: list[str], message: str) -> None:
+    from coinpilot.domain.errors import CoinpilotError
+
+    result = CliRunner().invoke(app, ["signals", *args], env=WIDE)
+    assert result.exit_code != 0
+    assert isinstance(result.exception, CoinpilotError | typer.BadParameter | SystemExit), result.exception
+    assert message in str(result.exception) + result.output

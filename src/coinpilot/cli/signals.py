@@ -1,7 +1,7 @@
 """`coinpilot signals`: run strategies over stored candles and show what they would have done.
 
-The default is every built-in strategy on every symbol of the bundled sample (3 months of 5m
-and 1h candles for 6 symbols): other timeframes are built from stored ones (15m from 5m, 4h
+The default is every built-in strategy on the configured symbols, else every stored symbol of
+the store in use (the bundled sample when nothing else is configured): other timeframes are built from stored ones (15m from 5m, 4h
 from 1h). It prints the last signals of each strategy and symbol with their reasons, then one
 summary table. Signals are computed over history from before --start (warm-up) and shown from
 --start on.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import pandas as pd
@@ -20,19 +20,20 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from coinpilot.data.store import CandleStore, sample_root
+from coinpilot.cli.common import StrategiesDirOpt, settings
+from coinpilot.data.store import CandleStore
 from coinpilot.domain.candles import SeriesKey
 from coinpilot.domain.enums import IntentAction
-from coinpilot.domain.errors import DataNotFoundError
+from coinpilot.domain.errors import ConfigError, DataNotFoundError
 from coinpilot.domain.intent import Intent
-from coinpilot.strategies import BUILTIN_STRATEGIES, validate_prepared
+from coinpilot.domain.timeframe import parse_utc
+from coinpilot.engine.runconfig import strategy_class
+from coinpilot.strategies import BUILTIN_STRATEGIES, registry, validate_prepared
 from coinpilot.strategies.base import Strategy
-from coinpilot.strategies.loader import resolve_strategy
 from coinpilot.strategies.marketdata import market_data_for, stored_timeframes
-from coinpilot.strategies.registry import instantiate
 
-ListOpt = Annotated[list[str] | None, typer.Option(help="Repeatable or comma-separated.")]
-
+if TYPE_CHECKING:
+    from coinpilot.config.settings import Settings
 
 class _CachedStore(CandleStore):
     """Loads each stored series once per command: strategies share candles."""
@@ -65,53 +66,90 @@ def _split(values: list[str] | None) -> list[str]:
     return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
 
 
-def _utc(text: str | None, option: str) -> pd.Timestamp | None:
-    if text is None:
-        return None
+def _venue_market(conf: Settings, venue: str | None, market: str | None) -> tuple[str, str]:
+    from coinpilot.data.limits import check_venue_market
+    from coinpilot.domain.errors import DataError
+
+    venue = venue if venue is not None else conf.exchange.venue
+    market = market if market is not None else conf.exchange.market
     try:
-        ts = pd.Timestamp(text)
-    except ValueError:
-        raise typer.BadParameter(f"{option}: not a time: {text!r} (use e.g. 2025-02-01 or 2025-02-01T12:00)") from None
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+        check_venue_market(venue, market)
+    except DataError as exc:
+        raise ConfigError(f"--venue/--market: {exc}") from None
+    return venue, market
+
+
+def _default_symbols(conf: Settings, name: str, store: CandleStore, venue: str, market: str) -> list[str] | None:
+    """The configured symbols if the user set any, else every stored symbol of the market."""
+    section = conf.strategies.get(name)
+    if "symbols" in conf.model_fields_set or (section is not None and section.symbols):
+        return None  # backtest_config reads them
+    return sorted({k.symbol for k in store.keys() if (k.venue, k.market) == (venue, market)})  # noqa: SIM118
 
 
 def signals_cmd(
-    store: Annotated[Path | None, typer.Option("--store", help="Candle store root (default: the bundled sample).")] = None,
-    symbols: Annotated[list[str] | None, typer.Option("--symbols", "-s", help="Symbols (repeatable or comma-separated; default: all stored).")] = None,
-    strategies: Annotated[list[str] | None, typer.Option("--strategies", help="Strategy names (default: every built-in).")] = None,
-    start: Annotated[str | None, typer.Option("--start", help="Show signals from this UTC time.")] = None,
+    strategies: Annotated[list[str] | None, typer.Option("--strategy", "-s", "--strategies", help="Strategy names (repeatable or comma-separated; default: every built-in).")] = None,
+    symbols: Annotated[list[str] | None, typer.Option("--symbols", help="Symbols (repeatable or comma-separated; default: the configured symbols if set, else every stored one).")] = None,
+    start: Annotated[str | None, typer.Option("--start", help="Show signals from this UTC time (history before it warms the indicators up).")] = None,
     end: Annotated[str | None, typer.Option("--end", help="Use candles before this UTC time.")] = None,
-    last: Annotated[int, typer.Option("--last", "-n", help="Signals to print per strategy and symbol.")] = 3,
-    module_dir: Annotated[list[Path] | None, typer.Option("--module-dir", help="Directory of user strategy modules.")] = None,
-    venue: Annotated[str, typer.Option("--venue")] = "binance",
-    market: Annotated[str, typer.Option("--market")] = "futures",
+    last: Annotated[int, typer.Option("--last", "-n", help="Signals to print per strategy and symbol (0 or more).")] = 3,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Strategy parameter key=value (repeatable; beats the config).")] = None,
+    store: Annotated[Path | None, typer.Option("--store", help="Candle store root (default: settings.data_dir, else the bundled sample).")] = None,
+    strategies_dir: StrategiesDirOpt = None,
+    venue: Annotated[str | None, typer.Option("--venue", help="Venue of the stored candles (default: exchange.venue).")] = None,
+    market: Annotated[str | None, typer.Option("--market", help="Market of the stored candles (default: exchange.market).")] = None,
 ) -> None:
-    """Run strategies over stored candles and print their latest signals and a summary."""
+    """Run strategies over stored candles and print their latest signals and a summary.
+
+    Parameters come from the one configuration (file < env < --param), per symbol, as in
+    `backtest`."""
+    from coinpilot.cli.strategies import parse_params
+    from coinpilot.data.store import store_in_use
+    from coinpilot.engine.runconfig import RunOptions, backtest_config, parse_symbols
+
     began = time.perf_counter()
     console = Console(highlight=False)
-    root = store if store is not None else sample_root()
-    candle_store = _CachedStore(root)
-    show_from, until = _utc(start, "--start"), _utc(end, "--end")
-    wanted = [s.upper() for s in _split(symbols)] or sorted(
-        {k.symbol for k in candle_store.keys() if (k.venue, k.market) == (venue, market)}  # noqa: SIM118
-    )
-    if not wanted:
-        raise DataNotFoundError(f"no {venue}/{market} candles under {root}; import some with `coinpilot data import`")
+    if last < 0:
+        raise ConfigError(f"--last {last}: give 0 or more signals to print")
+    conf = settings(strategies_dir)
+    venue, market = _venue_market(conf, venue, market)
+    found, where = store_in_use(store, conf)
+    candle_store = _CachedStore(found.root)
+    wanted = parse_symbols(_split(symbols), "--symbols") if symbols else None
+    params = parse_params(param)
     chosen = _split(strategies) or list(BUILTIN_STRATEGIES)
+    plans = []
+    for name in chosen:  # every configuration checked before any work
+        run_symbols = wanted if wanted is not None else _default_symbols(conf, name, candle_store, venue, market)
+        if run_symbols == []:
+            raise DataNotFoundError(
+                f"no {venue}/{market} candles in {where}; import some with `coinpilot data import`"
+            )
+        cfg = backtest_config(conf, name, RunOptions(symbols=run_symbols, start=start, end=end, params=params))
+        plans.append((name, cfg, [s for s in (run_symbols or cfg.symbols) if s not in cfg.symbols]))
+    console.print(f"[dim]candles: {where}[/]")
+    show_from = None if plans[0][1].start is None else parse_utc(str(plans[0][1].start))
+    until = None if plans[0][1].end is None else parse_utc(str(plans[0][1].end))
     rows: list[_Row] = []
-    for name in chosen:
-        strategy = instantiate(resolve_strategy(name, module_dir or []))
-        table = Table(title=f"{name} ({strategy.timeframe.name}): last {last} signals per symbol", title_justify="left")
+    n_symbols = 0
+    for name, cfg, disabled in plans:
+        cls = strategy_class(conf, name)
+        title_strategy = registry.instantiate(cls, cfg.params)
+        table = Table(title=f"{cls.name} ({title_strategy.timeframe.name}): last {last} signals per symbol",
+                      title_justify="left")
         for col in ("symbol", "decided at (UTC)", "action", "price", "stop", "target", "score", "reason"):
             table.add_column(col, overflow="fold")
-        for symbol in wanted:
-            row = _Row(name, symbol)
+        n_symbols = max(n_symbols, len(cfg.symbols) + len(disabled))
+        for symbol in cfg.symbols:
+            strategy = registry.instantiate(cls, {**cfg.params, **cfg.symbol_params.get(symbol, {})})
+            row = _Row(cls.name, symbol)
             rows.append(row)
             for intent in _run(strategy, candle_store, symbol, venue, market, show_from, until, last, row):
                 table.add_row(*_intent_cells(intent))
+        rows += [_Row(cls.name, s, note="switched off in the config") for s in disabled]
         console.print(table)
     console.print(_summary(rows))
-    console.print(f"{len(chosen)} strategies × {len(wanted)} symbols from {root} in {time.perf_counter() - began:.1f}s")
+    console.print(f"{len(plans)} strategies × {n_symbols} symbols in {time.perf_counter() - began:.1f}s")
 
 
 def _run(strategy: Strategy, store: CandleStore, symbol: str, venue: str, market: str,
@@ -119,7 +157,7 @@ def _run(strategy: Strategy, store: CandleStore, symbol: str, venue: str, market
     """Prepare one strategy on one symbol; fill its summary row; return its last intents."""
     load_from = None
     if show_from is not None:  # enough history before --start for the indicators to warm up
-        load_from = show_from - strategy.timeframe.delta * (2 * strategy.warmup_bars + 10)
+        load_from = show_from - strategy.timeframe.delta * strategy.history_bars
     try:
         data = market_data_for(strategy, store, symbol, venue=venue, market=market, start=load_from, end=until)
     except DataNotFoundError as exc:
