@@ -89,3 +89,21 @@ def test_demo_summary_and_report_show_halts_when_there_are_any(demo_c_score: Bac
     assert result.candles["BTCUSDT"]["open_time"].diff().iloc[1] == pd.Timedelta(minutes=15)  # strategy timeframe
     assert set(result.plot_columns) == {"bb_upper", "bb_lower", "ema_slow", "rsi"}
     assert len(result.indicators["BTCUSDT"]) == len(result.candles["BTCUSDT"])
+
+
+@pytest.mark.parametrize("width", [80, 200])
+def test_halts_are_shown_whole_on_narrow_and_wide_terminals(width: int) -> None:
+    """No cell of the halts block is cut to "202…" at 80 columns: the start, end, rule,
+    what it applies to and the whole reason are all readable."""
+    start, end = pd.Timestamp("2025-01-01 00:10", tz="UTC"), pd.Timestamp("2025-01-02 00:10", tz="UTC")
+    reason = "c_score on BNBUSDT halted after 5 losses in a row; resumes at 2025-01-02 00:10 UTC"
+    result = with_halts(idle_result(), [HaltPeriod("consecutive_losses", "c_score|BNBUSDT", start, end, reason, 3)])
+    console = Console(record=True, width=width)
+    console.print(render_summary([result]))
+    text = console.export_text()
+    halts_block = text[text.index("Halts: 1"):text.index("Refused: ")]
+    assert "…" not in halts_block
+    flat = " ".join(halts_block.split())
+    for part in ("consecutive_losses", "c_score|BNBUSDT", "2025-01-01 00:10", "2025-01-02 00:10", "1d 00:00"):
+        assert part in flat
+    assert " ".join(reason.split()) in flat

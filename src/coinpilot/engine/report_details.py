@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from rich import box
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
@@ -86,17 +86,45 @@ def _breakdown_table(title: str, key_header: str, rows: Mapping[str, Mapping[str
     return table
 
 
-def _halts_table(result: BacktestResult) -> Table | None:
-    rows = halt_rows(result)
-    if not rows:
-        return None
-    table = _table(f"Halts: {len(rows)} (entries stopped by a risk rule)",
-                   "Rule", "Applies to", "From", "To", "Duration", "Refused", "Reason")
-    for row in rows:
-        until = "end of run" if row.end is None else f"{row.end:%Y-%m-%d %H:%M}"
-        table.add_row(Text(row.rule, style="bold red"), row.key, f"{row.start:%Y-%m-%d %H:%M}", until,
-                      format_duration(row.duration), f"{row.refused:,}", row.reason)
-    return table
+class _Halts:
+    """The halts table, sized at print time: with a Reason column on a wide terminal, else
+    with the reasons numbered under it, so an 80-column terminal shows every halt whole."""
+
+    WIDE = 150
+
+    def __init__(self, result: BacktestResult) -> None:
+        self.rows = halt_rows(result)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        title = f"Halts: {len(self.rows)} (entries stopped by a risk rule)"
+        if options.max_width < self.WIDE:  # one entry per halt, wrapped, nothing cut
+            yield Text(title, style="italic")
+            for row in self.rows:
+                until = "end of run" if row.end is None else f"{row.end:%Y-%m-%d %H:%M}"
+                line = Text(" ")
+                line.append(row.rule, style="bold red")
+                line.append(f" · {row.key} · {row.start:%Y-%m-%d %H:%M} → {until} "
+                            f"({format_duration(row.duration)}) · {row.refused:,} refused")
+                yield line
+                yield Text(f"   {row.reason}", style="dim")
+            yield Text("")
+            return
+        table = _table(title)
+        for name, width in (("Rule", 18), ("Applies to", 16), ("From", 16), ("To", 16), ("Duration", 8),
+                            ("Refused", 7)):
+            table.add_column(name, justify="right" if name in ("Duration", "Refused") else "left",
+                             no_wrap=True, min_width=width)
+        table.add_column("Reason", overflow="fold", ratio=1)
+        for row in self.rows:
+            until = "end of run" if row.end is None else f"{row.end:%Y-%m-%d %H:%M}"
+            table.add_row(Text(row.rule, style="bold red"), row.key, f"{row.start:%Y-%m-%d %H:%M}", until,
+                          format_duration(row.duration), f"{row.refused:,}", row.reason)
+        yield table
+
+
+def _halts_table(result: BacktestResult) -> _Halts | None:
+    halts = _Halts(result)
+    return halts if halts.rows else None
 
 
 def _refusals_table(result: BacktestResult) -> Table | None:
