@@ -107,3 +107,17 @@ def test_halts_are_shown_whole_on_narrow_and_wide_terminals(width: int) -> None:
     for part in ("consecutive_losses", "c_score|BNBUSDT", "2025-01-01 00:10", "2025-01-02 00:10", "1d 00:00"):
         assert part in flat
     assert " ".join(reason.split()) in flat
+
+
+def test_summary_table_fits_80_columns_without_cutting_headers_or_numbers() -> None:
+    from coinpilot.engine.report_summary import summary_table
+
+    row = {"strategy": "u_volatility_breakout", "trades": 12_345, "win_rate_pct": 33.3, "profit_factor": 0.65,
+           "net_pnl": -23_018.55, "fees": 12_634.12, "funding": -1_001.19, "max_drawdown_pct": 30.22,
+           "sharpe": -16.57}
+    console = Console(record=True, width=80)
+    console.print(summary_table([row, {**row, "strategy": "ref_ema_cross"}]))
+    text = console.export_text()
+    assert "…" not in text.split("\n", 2)[1]  # every header whole
+    for cell in ("12,345", "33.3", "0.65", "-23,018.55", "12,634.12", "-1,001.19", "30.22", "-16.57"):
+        assert cell in text

@@ -114,14 +114,15 @@ def summary_table(
                 style = "green" if value > 0 else "red"
             cells.append(Text(text, style=style))
         body.append(cells)
-    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0, 0, 1))
-    table.add_column("Strategy", justify="left", no_wrap=True)
+    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0, 0, 0), show_edge=False)
+    table.add_column("Strategy", justify="left", overflow="fold")  # a long name wraps, numbers stay whole
     if by_symbol:
-        table.add_column("Symbol", justify="left", no_wrap=True)
+        table.add_column("Symbol", justify="left", overflow="fold")
     offset = 2 if by_symbol else 1
     for j, (header, _) in enumerate(COLUMNS):
-        # numbers never get cut: a narrow terminal squeezes the names and headers instead
+        # numbers and headers never get cut (the whole table fits 80 columns); only the names squeeze
         widest = max((len(str(cells[offset + j])) for cells in body), default=1)
+        widest = max(widest, len(header))
         table.add_column(header, justify="right", no_wrap=True, min_width=widest)
     for cells in body:
         table.add_row(*cells)
