@@ -27,6 +27,7 @@ from coinpilot.config.settings import PROFILES, Settings, StrategySection
 from coinpilot.domain.errors import ConfigError, UnknownStrategyError
 from coinpilot.engine.backtest import BacktestConfig
 from coinpilot.engine.presets import preset
+from coinpilot.risk.config import deep_merge
 from coinpilot.strategies import registry
 from coinpilot.strategies.base import Strategy
 from coinpilot.strategies.loader import resolve_strategy
@@ -81,16 +82,6 @@ def parse_symbols(text: str | Sequence[str] | None, option: str = "--symbols") -
 
 def _given(model: Any, name: str) -> bool:
     return name in model.model_fields_set
-
-
-def _deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in top.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def _strategy_symbols(settings: Settings, name: str, opts: RunOptions) -> list[str]:
@@ -182,10 +173,10 @@ def backtest_config(settings: Settings, strategy: str, opts: RunOptions | None =
             data[name] = getattr(bt, name)
     if _given(bt, "initial_balance"):
         data["sim"]["initial_balance"] = bt.initial_balance
-    data["sim"] = _deep_merge(data["sim"], bt.sim)
-    data["execution"] = _deep_merge(data["execution"], bt.execution)
+    data["sim"] = deep_merge(data["sim"], bt.sim)
+    data["execution"] = deep_merge(data["execution"], bt.execution)
     if _given(settings, "risk"):
-        data["risk"] = _deep_merge(data["risk"], settings.risk.model_dump(exclude_unset=True))
+        data["risk"] = deep_merge(data["risk"], settings.risk.model_dump(exclude_unset=True))
 
     # 3. the command's options
     for name in ("start", "end"):

@@ -13,6 +13,7 @@ only the keys written in the override replace the global values (deep merge), so
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
@@ -367,14 +368,16 @@ def _merged(base: M, override: dict[str, Any]) -> M:
     """`base` with only the keys the user wrote in `override` replaced (recursively)."""
     if not override:
         return base
-    return type(base).model_validate(_deep_merge(base.model_dump(), override))
+    return type(base).model_validate(deep_merge(base.model_dump(), override))
 
 
-def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+def deep_merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """`base` with `top`'s keys laid over it, nested mappings merged key by key (so a user's
+    partial section changes only the keys it names)."""
     out = dict(base)
     for key, value in top.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
         else:
             out[key] = value
     return out
