@@ -1,4 +1,4 @@
-"""data layer (see DESIGN.md): read, validate, store, resample and align market data.
+"""data layer (see docs/architecture.md): read, validate, store, resample and align market data.
 
 formats/readers/importers  recognise and read every supported file into the series contracts
 validate/validate_aux      find, fix (sort, de-duplicate, drop open candles) or refuse problems

@@ -1,1 +1,1 @@
-"""domain layer (see DESIGN.md)."""
+"""domain layer (see docs/architecture.md)."""

@@ -1,1 +1,1 @@
-"""engine layer (see DESIGN.md)."""
+"""engine layer (see docs/architecture.md)."""

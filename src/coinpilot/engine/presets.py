@@ -1,7 +1,8 @@
 """Named backtest set-ups.
 
-`reference` reproduces the benchmark semantics of ../shared/bench/REFERENCE_STRATEGY.md part 1
-(the peers ran without exchange lots, so filters are off there); `realistic` is the default
+`reference` reproduces the benchmark semantics the peers (backtesting.py, freqtrade) were run
+with: 0.04 % fees, 100 USDT per trade, close at the last bar's open, and no exchange lots, so
+filters are off; `realistic` is the default
 for users: real Binance filters (each rejected order reported), VIP0 fees, slippage, funding.
 """
 

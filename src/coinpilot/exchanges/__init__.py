@@ -1,1 +1,1 @@
-"""exchanges layer (see DESIGN.md)."""
+"""exchanges layer (see docs/architecture.md)."""

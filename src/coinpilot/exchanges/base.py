@@ -3,7 +3,7 @@
 Commands go in (submit, cancel), events come out (order updates with fills, funding,
 liquidations) through listeners. It is async so the live implementation can await network
 I/O; the simulator's coroutines never suspend, which keeps backtests fast. Nothing above this
-layer knows which implementation it talks to (DESIGN.md principle 1).
+layer knows which implementation it talks to (docs/architecture.md, principle 1).
 """
 
 from __future__ import annotations

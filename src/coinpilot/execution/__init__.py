@@ -1,1 +1,1 @@
-"""execution layer (see DESIGN.md)."""
+"""execution layer (see docs/architecture.md)."""

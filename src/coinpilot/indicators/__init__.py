@@ -1,4 +1,4 @@
-"""indicators layer: TA-Lib wrappers plus the few indicators TA-Lib lacks (see DESIGN.md).
+"""indicators layer: TA-Lib wrappers plus the few indicators TA-Lib lacks (see docs/architecture.md).
 
 Contract: float64 numpy in and out, one value per input row, NaN during warm-up (lengths in
 `warmup.WARMUP`). Comparisons of two indicators go through `compare` (tie tolerance).

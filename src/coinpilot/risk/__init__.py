@@ -1,4 +1,4 @@
-"""risk layer (see DESIGN.md): gates, sizing, loss limits, kill switch, circuit breaker.
+"""risk layer (see docs/architecture.md): gates, sizing, loss limits, kill switch, circuit breaker.
 
 The engine talks to `RiskManager` only; the other names are the types it exchanges.
 """

@@ -1,7 +1,7 @@
 """What crosses the risk boundary: the engine's view of the account in, decisions and actions out.
 
 The views are frozen snapshots the engine builds from its exchange (SimExchange or live) at the
-moment of a decision, so the same risk code runs in backtest, paper and live (DESIGN: one
+moment of a decision, so the same risk code runs in backtest, paper and live (principle 1 of docs/architecture.md: one
 engine, three clocks). Money is Decimal; the intent's research prices stay float.
 """
 

@@ -1,6 +1,6 @@
-"""store layer (see DESIGN.md): SQLAlchemy models, Alembic migrations, engine and sessions.
+"""store layer (see docs/architecture.md): SQLAlchemy models, Alembic migrations, engine and sessions.
 
-Repositories (typed read/write helpers per table) build on `session_scope` in the engine issue.
+Repositories (typed read/write helpers per table) build on `session_scope`.
 """
 
 from coinpilot.store.engine import create_engine_from_url, session_factory, session_scope

@@ -1,5 +1,5 @@
 """Operational tables: runs, orders, fills, positions, the trade journal, signals, risk events,
-kill-switch state and equity snapshots. One schema for backtest, paper and live (DESIGN: one
+kill-switch state and equity snapshots. One schema for backtest, paper and live (principle 1 of docs/architecture.md: one
 engine, three clocks); a `runs` row says which clock produced the rest.
 
 Money and quantities are exact (`DecimalType`), times are UTC-aware (`UTCDateTime`). Venue
@@ -84,7 +84,7 @@ class Run(Base):
 
 
 class Order(Base):
-    """Written before it is sent (DESIGN principle 4); `client_order_id` is deterministic."""
+    """Written before it is sent (docs/architecture.md, principle 4); `client_order_id` is deterministic."""
 
     __tablename__ = "orders"
     __table_args__ = (
